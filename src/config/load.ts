@@ -33,9 +33,12 @@ export function configLeaves(schema: TSchema = ConfigSchema, path: string[] = []
 }
 
 function coerceEnv(raw: string, schema: TSchema): unknown {
-  if (schema.type === 'integer' || schema.type === 'number') return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
-  if (schema.type === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
-  if (schema.type === 'array') return raw.trim().startsWith('[') ? JSON.parse(raw) : raw.split(',').map((s) => s.trim());
+  if (schema.type === 'integer' || schema.type === 'number')
+    return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  if (schema.type === 'boolean')
+    return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+  if (schema.type === 'array')
+    return raw.trim().startsWith('[') ? JSON.parse(raw) : raw.split(',').map((s) => s.trim());
   return raw;
 }
 
@@ -68,19 +71,26 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  const file = opts.file ?? env.STOREPULSE_CONFIG ?? DEFAULT_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
+  const file =
+    opts.file ??
+    env.STOREPULSE_CONFIG ??
+    DEFAULT_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
 
   let raw: Record<string, unknown> = {};
   if (file) {
     const path = resolve(cwd, file);
-    if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist; create it or drop --config`);
+    if (!existsSync(path))
+      throw new ConfigError(`config file ${path} does not exist; create it or drop --config`);
     try {
       const text = readFileSync(path, 'utf8');
       raw = (path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) ?? {};
     } catch (err) {
-      throw new ConfigError(`config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+      throw new ConfigError(
+        `config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+      );
     }
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`config file ${path} must hold a mapping of settings`);
+    if (typeof raw !== 'object' || Array.isArray(raw))
+      throw new ConfigError(`config file ${path} must hold a mapping of settings`);
   }
 
   for (const leaf of configLeaves()) {
@@ -90,7 +100,9 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     try {
       setPath(raw, leaf.path, coerceEnv(value, leaf.schema));
     } catch {
-      throw new ConfigError(`${name}: could not parse "${value}"; give a JSON array or a comma-separated list`);
+      throw new ConfigError(
+        `${name}: could not parse "${value}"; give a JSON array or a comma-separated list`,
+      );
     }
   }
   for (const [path, value] of Object.entries(opts.overrides ?? {})) {

@@ -7,9 +7,15 @@ import { type Static, Type as T } from '@sinclair/typebox';
  */
 const Site = T.Object(
   {
-    id: T.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'site id: lowercase letters, digits, - and _' }),
+    id: T.String({
+      pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
+      description: 'site id: lowercase letters, digits, - and _',
+    }),
     name: T.Optional(T.String()),
-    writeKey: T.String({ minLength: 16, description: 'secret write key (>= 16 chars) used by trackers and SDKs' }),
+    writeKey: T.String({
+      minLength: 16,
+      description: 'secret write key (>= 16 chars) used by trackers and SDKs',
+    }),
     origins: T.Array(T.String(), {
       default: [],
       description: 'browser origins allowed to send events (e.g. https://shop.example); empty = any origin',
@@ -42,41 +48,86 @@ export const ConfigSchema = T.Object(
     stream: T.Object(
       {
         fsync: T.Boolean({ default: true, description: 'fsync every group commit before acknowledging' }),
-        retentionHours: T.Number({ minimum: 0, default: 168, description: 'drop stream records older than this' }),
-        retentionMaxBytes: T.Integer({ minimum: 0, default: 10 * 1024 ** 3, description: 'cap on stream size' }),
+        retentionHours: T.Number({
+          minimum: 0,
+          default: 168,
+          description: 'drop stream records older than this',
+        }),
+        retentionMaxBytes: T.Integer({
+          minimum: 0,
+          default: 10 * 1024 ** 3,
+          description: 'cap on stream size',
+        }),
         natsServers: T.Array(T.String(), {
           default: ['nats://127.0.0.1:4222'],
           description: 'NATS servers (scaleout mode)',
         }),
-        natsReplicas: T.Integer({ minimum: 1, maximum: 5, default: 1, description: 'JetStream stream replicas' }),
+        natsReplicas: T.Integer({
+          minimum: 1,
+          maximum: 5,
+          default: 1,
+          description: 'JetStream stream replicas',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     lake: T.Object(
       {
-        flushIntervalMs: T.Integer({ minimum: 100, maximum: 5000, default: 1000, description: 'max delay before a Parquet flush' }),
-        flushMaxRecords: T.Integer({ minimum: 1, default: 100_000, description: 'flush once this many records wait' }),
-        compactAfterMinutes: T.Integer({ minimum: 0, default: 10, description: 'compact an hour this long after it closes' }),
+        flushIntervalMs: T.Integer({
+          minimum: 100,
+          maximum: 5000,
+          default: 1000,
+          description: 'max delay before a Parquet flush',
+        }),
+        flushMaxRecords: T.Integer({
+          minimum: 1,
+          default: 100_000,
+          description: 'flush once this many records wait',
+        }),
+        compactAfterMinutes: T.Integer({
+          minimum: 0,
+          default: 10,
+          description: 'compact an hour this long after it closes',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     ingest: T.Object(
       {
-        maxFutureSeconds: T.Integer({ minimum: 0, default: 600, description: 'reject events timestamped further ahead' }),
-        maxPastDays: T.Integer({ minimum: 0, default: 31, description: 'reject live events older than this (import has no limit)' }),
+        maxFutureSeconds: T.Integer({
+          minimum: 0,
+          default: 600,
+          description: 'reject events timestamped further ahead',
+        }),
+        maxPastDays: T.Integer({
+          minimum: 0,
+          default: 31,
+          description: 'reject live events older than this (import has no limit)',
+        }),
         anonymizeIp: T.Boolean({ default: true, description: 'zero the last IPv4 octet / keep an IPv6 /48' }),
       },
       { additionalProperties: false, default: {} },
     ),
     query: T.Object(
       {
-        timeoutMs: T.Integer({ minimum: 100, default: 30_000, description: 'user SQL is cancelled after this' }),
-        maxRows: T.Integer({ minimum: 1, default: 10_000, description: 'user SQL returns at most this many rows' }),
+        timeoutMs: T.Integer({
+          minimum: 100,
+          default: 30_000,
+          description: 'user SQL is cancelled after this',
+        }),
+        maxRows: T.Integer({
+          minimum: 1,
+          default: 10_000,
+          description: 'user SQL returns at most this many rows',
+        }),
         memoryLimit: T.String({ default: '2GB', description: 'DuckDB memory limit for user SQL' }),
       },
       { additionalProperties: false, default: {} },
     ),
-    sites: T.Array(Site, { default: [], description: 'sites declared in config (more can be added with `storepulse sites add`)' }),
+    sites: T.Array(Site, {
+      default: [],
+      description: 'sites declared in config (more can be added with `storepulse sites add`)',
+    }),
   },
   { additionalProperties: false },
 );

@@ -10,7 +10,11 @@ const Id = T.Union([T.String({ minLength: 1, maxLength: 256 }), T.Integer()]);
 export const WireEventSchema = T.Object(
   {
     event_id: T.Optional(T.String({ minLength: 1, maxLength: 128 })),
-    type: T.String({ minLength: 1, maxLength: 128, description: 'view, cart, purchase, page_view, … or a custom name' }),
+    type: T.String({
+      minLength: 1,
+      maxLength: 128,
+      description: 'view, cart, purchase, page_view, … or a custom name',
+    }),
     time: T.Optional(T.Union([T.String({ maxLength: 64 }), T.Number()])),
     user_id: T.Optional(T.Union([Id, T.Null()])),
     session_id: T.Optional(T.Union([T.String({ maxLength: 256 }), T.Null()])),

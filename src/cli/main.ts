@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { ConfigError, configHelp, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+
+/**
+ * `storepulse` — one binary for the server and its tools. Each subcommand lives in its own
+ * file and is loaded only when used, so `storepulse query` does not pay for the server.
+ */
+const program = new Command()
+  .name('storepulse')
+  .description('Real-time analytics and monitoring for online stores, self-hosted.')
+  .option('-c, --config <file>', 'config file (YAML or JSON); default ./storepulse.yaml if present')
+  .option('-d, --data-dir <dir>', 'data directory (overrides config dataDir)')
+  .showHelpAfterError('(run with --help for usage)');
+
+export function config(): Config {
+  const opts = program.opts<{ config?: string; dataDir?: string }>();
+  return loadConfig({ file: opts.config, overrides: { dataDir: opts.dataDir } });
+}
+
+program
+  .command('serve')
+  .description('run the platform: collector, stream, lake sinks, SQL API')
+  .option('-p, --port <port>', 'HTTP port', (v) => Number(v))
+  .option('--host <host>', 'address to listen on')
+  .addHelpText(
+    'after',
+    `\nEvery setting (config file key, environment variable, meaning):\n${configHelp()}\n`,
+  )
+  .action(async (o: { port?: number; host?: string }) => {
+    const { serve } = await import('./serve.js');
+    const opts = program.opts<{ config?: string; dataDir?: string }>();
+    await serve(
+      loadConfig({
+        file: opts.config,
+        overrides: { dataDir: opts.dataDir, 'server.port': o.port, 'server.host': o.host },
+      }),
+    );
+  });
+
+program
+  .command('query')
+  .description('run read-only SQL over the lake (tables: events, bad_records)')
+  .argument('<sql>', 'one SELECT statement')
+  .addOption(
+    new Option('-f, --format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'),
+  )
+  .option('--max-rows <n>', 'row cap', (v) => Number(v))
+  .action(async (sql: string, o: { format: 'table' | 'csv' | 'json'; maxRows?: number }) => {
+    const { runQuery } = await import('./query.js');
+    process.exitCode = await runQuery(config(), sql, o);
+  });
+
+program
+  .command('import')
+  .description('bulk-load a file into the lake (streams it; rejected rows go to bad_records)')
+  .argument('<file>', 'file to import (.csv or .csv.gz)')
+  .addOption(new Option('--format <format>', 'input format').choices(['rees46']).default('rees46'))
+  .option('--site <id>', 'site the rows belong to', 'default')
+  .option('--no-progress', 'no progress bar')
+  .action(async (file: string, o: { format: 'rees46'; site: string; progress: boolean }) => {
+    const { runImport } = await import('./import.js');
+    process.exitCode = await runImport(config(), file, o);
+  });
+
+program
+  .command('demo')
+  .description('simulate a store: live traffic to a server, a backfill into the lake, or a REES46 CSV')
+  .addOption(new Option('--mode <mode>', 'what to do').choices(['live', 'backfill', 'csv']).default('live'))
+  .option('--url <url>', 'server to send live traffic to', 'http://127.0.0.1:8080')
+  .option('--rate <n>', 'live events per second', (v) => Number(v), 50)
+  .option('--duration <s>', 'stop live traffic after this many seconds (default: run until Ctrl-C)', (v) =>
+    Number(v),
+  )
+  .option('--days <n>', 'backfill: days of history', (v) => Number(v), 7)
+  .option('--events-per-day <n>', 'backfill: events per day', (v) => Number(v), 20000)
+  .option('--rows <n>', 'csv: rows to write', (v) => Number(v), 1_000_000)
+  .option('--out <file>', 'csv: output file (.csv or .csv.gz)', 'demo-rees46.csv')
+  .option('--seed <n>', 'random seed (same seed, same store)', (v) => Number(v), 42)
+  .option('--site <id>', 'site to send as', 'demo')
+  .action(async (o) => {
+    const { runDemo } = await import('./demo.js');
+    process.exitCode = await runDemo(config(), o);
+  });
+
+const sites = program.command('sites').description('manage sites and their write keys');
+sites
+  .command('add')
+  .description('add a site and print its write key')
+  .argument('<id>', 'site id (lowercase letters, digits, - and _)')
+  .option('--name <name>', 'display name')
+  .option('--origin <origin...>', 'browser origins allowed to send (default: any)')
+  .action(async (id: string, o: { name?: string; origin?: string[] }) => {
+    const { sitesAdd } = await import('./admin.js');
+    process.exitCode = sitesAdd(config(), id, o);
+  });
+sites
+  .command('list')
+  .description('list sites with their write keys')
+  .action(async () => {
+    const { sitesList } = await import('./admin.js');
+    process.exitCode = sitesList(config());
+  });
+
+const keys = program.command('keys').description('manage API keys for programmatic access');
+keys
+  .command('create')
+  .description('create an API key (shown once)')
+  .argument('<name>', 'what the key is for')
+  .addOption(new Option('--scope <scope...>', 'scopes').choices(['query', 'admin']).default(['query']))
+  .action(async (name: string, o: { scope: ('query' | 'admin')[] }) => {
+    const { keysCreate } = await import('./admin.js');
+    process.exitCode = keysCreate(config(), name, o.scope);
+  });
+keys
+  .command('list')
+  .description('list API keys (not their secrets)')
+  .action(async () => {
+    const { keysList } = await import('./admin.js');
+    process.exitCode = keysList(config());
+  });
+keys
+  .command('revoke')
+  .description('revoke an API key by id')
+  .argument('<id>')
+  .action(async (id: string) => {
+    const { keysRevoke } = await import('./admin.js');
+    process.exitCode = keysRevoke(config(), id);
+  });
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  if (err instanceof ConfigError) console.error(`storepulse: ${err.message}`);
+  else console.error(`storepulse: ${err.message}`);
+  process.exitCode = err instanceof ConfigError ? 78 : 1;
+});

@@ -1,0 +1,142 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { ApiKeys } from './auth/api-keys.js';
+import { SiteRegistry } from './auth/sites.js';
+import { buildServer } from './collector/server.js';
+import type { Config } from './config/schema.js';
+import { DailySalt } from './events/salts.js';
+import { LAKE_TABLES } from './lake/lake.js';
+import { LakeWriter } from './lake/writer.js';
+import { openMetaDb } from './meta/meta-db.js';
+import { createMetrics } from './ops/metrics.js';
+import { QuerySandbox } from './query/sandbox.js';
+import { LakeSink } from './sinks/lake-sink.js';
+import { type EventLog, TOPICS } from './stream/event-log.js';
+import { SqliteEventLog } from './stream/sqlite-log.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export function trackerSource(): string {
+  const path = join(here, 'collector', 'tracker', 'sp.js');
+  return existsSync(path) ? readFileSync(path, 'utf8') : '/* sp.js not built */';
+}
+
+async function openStream(config: Config): Promise<EventLog> {
+  if (config.mode === 'scaleout') {
+    const { NatsEventLog } = await import('./stream/nats-log.js');
+    return NatsEventLog.connect({ servers: config.stream.natsServers, replicas: config.stream.natsReplicas });
+  }
+  return new SqliteEventLog({ dir: join(config.dataDir, 'stream'), fsync: config.stream.fsync });
+}
+
+export interface Platform {
+  app: FastifyInstance;
+  url: string;
+  firstRun: { siteId: string; writeKey: string; apiKey: string } | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Assembles the embedded platform: stream → (lake sinks) and the HTTP server in front.
+ * Each piece is started in dependency order and stopped in reverse.
+ */
+export async function startPlatform(config: Config): Promise<Platform> {
+  const meta = openMetaDb(config.dataDir);
+  const sites = new SiteRegistry(meta, config.sites);
+  const apiKeys = new ApiKeys(meta);
+  const log = await openStream(config);
+
+  // No default passwords: the first run creates a site and an admin API key and prints them once.
+  let firstRun: Platform['firstRun'] = null;
+  if (sites.list().length === 0 && apiKeys.count() === 0) {
+    const site = sites.add('default', { name: 'Default site' });
+    const { key } = apiKeys.create('first-run admin', ['admin']);
+    firstRun = { siteId: site.id, writeKey: site.writeKey, apiKey: key };
+  }
+
+  const metrics = createMetrics(log, [
+    { topic: TOPICS.events, group: 'lake' },
+    { topic: TOPICS.badRecords, group: 'lake' },
+  ]);
+  const writer = await LakeWriter.open(config.dataDir);
+  let logSinkError = (err: Error) => console.error('lake sink:', err.message);
+  const sinks = [
+    { topic: TOPICS.events, table: LAKE_TABLES.events },
+    { topic: TOPICS.badRecords, table: LAKE_TABLES.bad_records },
+  ].map(
+    ({ topic, table }) =>
+      new LakeSink({
+        log,
+        writer,
+        dataDir: config.dataDir,
+        topic,
+        table,
+        flushIntervalMs: config.lake.flushIntervalMs,
+        flushMaxRecords: config.lake.flushMaxRecords,
+        compactAfterMinutes: config.lake.compactAfterMinutes,
+        onFlush: (f) => metrics.flush(f.table, f.records, f.ms),
+        onError: (err) => logSinkError(err),
+      }),
+  );
+  const sandbox = await QuerySandbox.open({
+    dataDir: config.dataDir,
+    timeoutMs: config.query.timeoutMs,
+    maxRows: config.query.maxRows,
+    memoryLimit: config.query.memoryLimit,
+  });
+
+  const app = await buildServer({
+    config,
+    log,
+    sites,
+    apiKeys,
+    salt: new DailySalt(meta),
+    sandbox,
+    metrics,
+    trackerJs: trackerSource(),
+    ready: () => {
+      const checks = { stream: true, lake_events: sinks[0].ready, lake_bad_records: sinks[1].ready };
+      return { ready: Object.values(checks).every(Boolean), checks };
+    },
+  });
+  logSinkError = (err) => app.log.warn({ err: err.message }, 'lake sink');
+  for (const sink of sinks) {
+    await sink.start();
+  }
+
+  const retention = setInterval(async () => {
+    for (const topic of Object.values(TOPICS)) {
+      const dropped = await log
+        .enforceRetention(topic, {
+          maxAgeMs: config.stream.retentionHours * 3_600_000,
+          maxBytes: config.stream.retentionMaxBytes,
+        })
+        .catch((err) => {
+          app.log.error({ err }, 'stream retention failed');
+          return 0;
+        });
+      if (dropped > 0) app.log.info({ topic, dropped }, 'stream retention');
+    }
+  }, 60_000);
+  retention.unref();
+
+  const address = await app.listen({ host: config.server.host, port: config.server.port });
+  const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+
+  return {
+    app,
+    url,
+    firstRun,
+    async stop() {
+      clearInterval(retention);
+      await app.close();
+      for (const sink of sinks) await sink.stop();
+      await log.close();
+      writer.close();
+      sandbox.close();
+      meta.close();
+    },
+  };
+}
