@@ -136,11 +136,12 @@ export async function postEvents(
 export async function sql(
   server: { url: string; apiKey: string },
   query: string,
+  maxRows = 1_000_000,
 ): Promise<Record<string, unknown>[]> {
   const res = await fetch(`${server.url}/api/v1/query`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${server.apiKey}` },
-    body: JSON.stringify({ sql: query, maxRows: 10_000 }),
+    body: JSON.stringify({ sql: query, maxRows }),
   });
   const body = (await res.json()) as { rows?: Record<string, unknown>[]; error?: string };
   if (!res.ok) throw new Error(`query failed (${res.status}): ${body.error}`);
