@@ -16,7 +16,7 @@ export async function serve(config: Config): Promise<void> {
   Try:
     curl -X POST ${url}/api/v1/events -H 'Authorization: Bearer ${firstRun.writeKey}' \\
          -H 'content-type: application/json' -d '{"type":"view","product_id":"42","price":9.99}'
-    npx storepulse query "select event_type, count(*) from events group by 1"
+    npm run storepulse -- query "select event_type, count(*) from events group by 1"
 `);
   } else {
     console.log(
