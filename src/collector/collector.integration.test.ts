@@ -11,11 +11,11 @@ describe('collector over HTTP', () => {
   });
   after(() => server?.cleanup());
 
-  const raw = (body: string | Buffer, headers: Record<string, string> = {}) =>
+  const raw = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
     fetch(`${server.url}/api/v1/events`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${server.writeKey}`, ...headers },
-      body,
+      body: body as BodyInit,
     });
 
   it('accepts an event and makes it queryable within seconds', async () => {

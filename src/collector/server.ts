@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { ApiKeys, Scope } from '../auth/api-keys.js';
 import { originAllowed, type Site, type SiteRegistry } from '../auth/sites.js';
 import type { Config } from '../config/schema.js';
@@ -86,7 +86,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logger: config.server.logLevel === 'silent' ? false : { level: config.server.logLevel },
     bodyLimit: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
-    disableRequestLogging: true,
+    // A log line per request would cost more than storing the event; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   app.removeAllContentTypeParsers();
@@ -149,9 +150,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   return app;
 }
 
-export function sourceOf(url: string): string {
+/** Which sender a request comes from; sp.js marks its posts with `?src=js`. */
+export function sourceOf(url: string): 'segment' | 'pixel' | 'js' | 'api' {
   if (url.startsWith('/v1/')) return 'segment';
   if (url.startsWith('/t.gif')) return 'pixel';
+  if (/[?&]src=js(&|$)/.test(url)) return 'js';
   return 'api';
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { anonymizeIp, cookielessVisitorId, parseUserAgent, referrerHost, urlParts } from './enrich.js';
 import { type CanonicalEvent, EVENT_TYPES, type EventType, type Mapped, ok, reject } from './model.js';
@@ -142,7 +143,23 @@ function schemaReason(input: unknown): string {
   }
   if (!field) return `event must be a JSON object with at least "type"`;
   if (first.message.startsWith('Expected required')) return `missing required field "${field}"`;
-  return `field "${field}": ${first.message.toLowerCase()}, got ${JSON.stringify(first.value)?.slice(0, 80)}`;
+  const schema = (WireEventSchema.properties as Record<string, TSchema>)[field.split('.')[0]];
+  const expected = schema ? describeType(schema) : first.message.toLowerCase();
+  return `field "${field}" must be ${expected}, got ${JSON.stringify(first.value)?.slice(0, 80)}`;
+}
+
+/** "a number ≥ 0 or null" from a TypeBox schema, for error messages. */
+function describeType(s: TSchema): string {
+  if (Array.isArray(s.anyOf)) return [...new Set((s.anyOf as TSchema[]).map(describeType))].join(' or ');
+  if (s.type === 'null') return 'null';
+  if (s.type === 'integer') return `a whole number${s.minimum !== undefined ? ` ≥ ${s.minimum}` : ''}`;
+  if (s.type === 'number') return `a number${s.minimum !== undefined ? ` ≥ ${s.minimum}` : ''}`;
+  if (s.type === 'string') {
+    if (s.pattern === '^[A-Za-z]{3}$') return 'a 3-letter currency code';
+    return `text${s.maxLength ? ` of at most ${s.maxLength} characters` : ''}`;
+  }
+  if (s.type === 'object') return 'an object';
+  return 'valid';
 }
 
 /** Our own JSON event (a) → canonical event, or a reason. */

@@ -130,7 +130,7 @@ export class QuerySandbox {
           const chunk = await result.fetchChunk();
           if (!chunk || chunk.rowCount === 0) break;
           for (const values of chunk.convertRows(JsonDuckDBValueConverter)) {
-            const row = Object.fromEntries(names.map((n, i) => [n, values[i]]));
+            const row = Object.fromEntries(names.map((n, i) => [n, bigintAsNumber(values[i], types[i])]));
             if (rows.length === maxRows) {
               truncated = true;
               break;
@@ -157,6 +157,13 @@ export class QuerySandbox {
   close(): void {
     this.instance.closeSync();
   }
+}
+
+/** DuckDB's JSON form gives 64-bit integers as text; counts and sums fit in a JS number, so send numbers when exact. */
+function bigintAsNumber(v: unknown, type: string): unknown {
+  if (typeof v !== 'string' || !/^(BIGINT|HUGEINT|UBIGINT|UHUGEINT)$/.test(type)) return v;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
 }
 
 function cleanMessage(err: unknown): string {
