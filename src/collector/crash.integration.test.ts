@@ -68,7 +68,10 @@ describe('crash safety', () => {
       const [r] = await sql(server, 'select count(*) as n from events');
       return Number(r.n) >= acked.size;
     }, 30_000);
-    const [{ n, distinct_ids }] = await sql(server, 'select count(*) as n, count(distinct event_id) as distinct_ids from events');
+    const [{ n, distinct_ids }] = await sql(
+      server,
+      'select count(*) as n, count(distinct event_id) as distinct_ids from events',
+    );
     assert.equal(Number(n), Number(distinct_ids), 'no event stored twice');
     const stored = new Set((await sql(server, `select event_id from events`)).map((r) => String(r.event_id)));
     const missing = [...acked].filter((id) => !stored.has(id));

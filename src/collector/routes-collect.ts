@@ -4,7 +4,14 @@ import { fromWire } from '../events/normalise.js';
 import { fromPixel } from '../events/pixel.js';
 import { fromSegment } from '../events/segment.js';
 import { badRecord, type IngestResult, ingest, quarantine } from './ingest.js';
-import { authenticateSite, HttpError, ingestContext, isInvalidBody, type ServerDeps } from './server.js';
+import {
+  authenticateSite,
+  HttpError,
+  ingestContext,
+  isInvalidBody,
+  type ServerDeps,
+  sourceOf,
+} from './server.js';
 
 // 1×1 transparent GIF
 const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -34,6 +41,15 @@ function batchOf(body: unknown, maxBatch: number): unknown[] | string {
   return list;
 }
 
+// analytics.js (the browser SDK) posts to one-letter paths: /v1/t, /v1/p, /v1/i, /v1/s, and /v1/b when batching.
+const SEGMENT_SHORT_PATHS: Record<string, string> = {
+  t: 'track',
+  p: 'page',
+  i: 'identify',
+  s: 'screen',
+  b: 'batch',
+};
+
 export function registerCollectRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { log, metrics, config } = deps;
 
@@ -52,11 +68,11 @@ export function registerCollectRoutes(app: FastifyInstance, deps: ServerDeps): v
 
   app.post('/api/v1/events', async (req, reply) => {
     const site = authenticateSite(deps, req);
-    if (isInvalidBody(req.body)) return refuseBody(site.id, 'api', req.body.__invalid, req.body.raw);
+    const source = sourceOf(req.url);
+    if (isInvalidBody(req.body)) return refuseBody(site.id, source, req.body.__invalid, req.body.raw);
     const list = batchOf(req.body, config.server.maxBatch);
     if (typeof list === 'string')
-      return refuseBody(site.id, 'api', list, req.body, list.includes('limit') ? 413 : 400);
-    const source = (req.query as { src?: string }).src === 'js' ? 'js' : 'api';
+      return refuseBody(site.id, source, list, req.body, list.includes('limit') ? 413 : 400);
     const ctx = ingestContext(deps, req, site, source);
     const mapped: Mapped[][] = list.map((e) => [fromWire(e, ctx)]);
     return respond(reply, await ingest(log, site.id, source, mapped, list, metrics));
@@ -82,7 +98,7 @@ export function registerCollectRoutes(app: FastifyInstance, deps: ServerDeps): v
   // Segment-compatible tracking API: analytics-node and analytics.js post here unchanged.
   app.post<{ Params: { call: string } }>('/v1/:call', async (req, reply) => {
     const site = authenticateSite(deps, req);
-    const { call } = req.params;
+    const call = SEGMENT_SHORT_PATHS[req.params.call] ?? req.params.call;
     if (isInvalidBody(req.body)) return refuseBody(site.id, 'segment', req.body.__invalid, req.body.raw);
     const ctx = ingestContext(deps, req, site, 'segment');
     let messages: unknown[];

@@ -1,4 +1,9 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { ApiKeys, Scope } from '../auth/api-keys.js';
 import { originAllowed, type Site, type SiteRegistry } from '../auth/sites.js';
 import type { Config } from '../config/schema.js';
