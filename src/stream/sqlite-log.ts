@@ -113,7 +113,7 @@ export class SqliteEventLog implements EventLog {
       for (const p of batch) p.reject(err as Error);
       return;
     }
-    batch.forEach((p, i) => p.resolve(results[i]));
+    for (const [i, p] of batch.entries()) p.resolve(results[i]);
     for (const t of touched) this.wake.emit(t);
   }
 

@@ -110,8 +110,10 @@
     // text/plain needs no CORS preflight; the server reads it as JSON.
     const body = new Blob([JSON.stringify({ events: batch })], { type: 'text/plain' });
     const small = body.size < 60000; // beacons and keepalive fetches share a 64 KiB budget
-    // A beacon survives the page closing, but reports no status: only fetch failures can be retried.
-    if (nav.sendBeacon && small && attempt(() => nav.sendBeacon(url, body))) return forget(batch);
+    // A beacon survives the page closing but reports no status, so it is used only when the page is
+    // going away; while the page lives, fetch tells us whether the server stored the batch, and failures are retried.
+    const closing = d.visibilityState === 'hidden';
+    if (closing && nav.sendBeacon && small && attempt(() => nav.sendBeacon(url, body))) return forget(batch);
     if (!w.fetch) return failed(batch);
     const init = { method: 'POST', body, mode: 'cors', credentials: 'omit', keepalive: small };
     fetch(url, init).then(
