@@ -68,7 +68,11 @@ export class SqliteEventLog implements EventLog {
 
   append(topic: string, records: AppendRecord[]): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('stream is closed'));
-    this.table(topic);
+    try {
+      this.table(topic);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (records.length === 0) return Promise.resolve({ positions: [], duplicates: 0 });
     return new Promise((resolve, reject) => {
       this.pending.push({ topic, records, resolve, reject });
