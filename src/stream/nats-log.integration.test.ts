@@ -8,104 +8,30 @@
  * `jetstream {}` block, so an acknowledged record survives even a power cut of the whole cluster.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect as tcpConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { freePort, killNatsNode, type NatsNode, natsServerMissing, startNatsNode } from '../testing/nats.js';
 import { eventLogConformance } from './conformance.js';
 import { NatsEventLog } from './nats-log.js';
 
-function natsServerMissing(): string | false {
-  try {
-    execFileSync('nats-server', ['--version'], { stdio: 'ignore' });
-    return false;
-  } catch {
-    return 'nats-server is not installed (Debian: apt-get install nats-server); skipping the NATS stream tests';
-  }
-}
 const skip = natsServerMissing();
-
-interface Node {
-  name: string;
-  url: string;
-  proc: ChildProcess;
-  exited: Promise<void>;
-}
-
-const nodes: Node[] = [];
-const dirs: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = tcpConnect(port, '127.0.0.1', () => {
-        sock.destroy();
-        resolve(true);
-      });
-      sock.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nats-server did not listen on ${port} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const nodes: NatsNode[] = [];
 
 async function startNode(
   name: string,
   port: number,
   cluster?: { port: number; routes: number[] },
-): Promise<Node> {
-  const dir = await mkdtemp(join(tmpdir(), `storepulse-nats-${name}-`));
-  dirs.push(dir);
-  const args = [
-    '-a',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-n',
-    name,
-    '-js',
-    '-sd',
-    dir,
-    '-l',
-    join(dir, 'server.log'),
-  ];
-  if (cluster) {
-    args.push('--cluster_name', 'storepulse', '--cluster', `nats://127.0.0.1:${cluster.port}`);
-    args.push('--routes', cluster.routes.map((p) => `nats://127.0.0.1:${p}`).join(','));
-  }
-  const proc = spawn('nats-server', args, { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const node = { name, url: `nats://127.0.0.1:${port}`, proc, exited };
+): Promise<NatsNode> {
+  const node = await startNatsNode(name, port, cluster);
   nodes.push(node);
-  await waitForPort(port);
   return node;
 }
 
-async function kill(node: Node): Promise<void> {
-  if (node.proc.exitCode === null && node.proc.signalCode === null) node.proc.kill('SIGKILL');
-  await node.exited;
-}
+const kill = (node: NatsNode) => killNatsNode(node);
 
 after(async () => {
-  await Promise.all(nodes.map(kill));
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(nodes.map((n) => killNatsNode(n, true)));
 });
 
 describe('NatsEventLog on one nats-server', { skip }, () => {
