@@ -18,9 +18,12 @@ import { SqliteEventLog } from './stream/sqlite-log.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** sp.js is plain JavaScript served as it is; from a tsc build (dist/src) it is read from the source tree. */
 export function trackerSource(): string {
-  const path = join(here, 'collector', 'tracker', 'sp.js');
-  return existsSync(path) ? readFileSync(path, 'utf8') : '/* sp.js not built */';
+  const candidates = [join(here, 'collector', 'tracker', 'sp.js'), join(here, '..', '..', 'src', 'collector', 'tracker', 'sp.js')];
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) throw new Error(`the tracker script is missing (looked in ${candidates.join(', ')})`);
+  return readFileSync(path, 'utf8');
 }
 
 async function openStream(config: Config): Promise<EventLog> {

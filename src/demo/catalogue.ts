@@ -15,12 +15,15 @@ export interface Product {
   brand: string;
   price: number;
   path: string; // product page path on the demo site
+  /** `product_id,category_id,category_code,brand,price` as REES46 CSV, joined once for fast export. */
+  rees46Columns: string;
 }
 
 export interface Category {
   code: string;
   id: string;
   weight: number; // share of shopper attention
+  path: string; // listing page path on the demo site
   brands: string[];
   products: Product[]; // most popular first: shoppers pick with a head-heavy skew
   byBrand: Map<string, Product[]>;
@@ -123,6 +126,7 @@ export function buildCatalogue(seed: number): Catalogue {
     const category: Category = {
       code: spec.code,
       id,
+      path: `/c/${spec.code.replaceAll('.', '/')}`,
       weight: spec.weight,
       brands: spec.brands,
       products: [],
@@ -133,14 +137,16 @@ export function buildCatalogue(seed: number): Catalogue {
       if (!brandFactor.has(brand)) brandFactor.set(brand, 0.75 + rng() * 0.7);
       const price = Math.max(1, logNormal(rng, spec.medianPrice * brandFactor.get(brand)!, spec.priceSigma));
       const productId = uniqueDigits(rng, usedIds, String(1 + LEAVES.indexOf(spec)), 6);
+      const rounded = Math.round(price * 100) / 100;
       const product: Product = {
         index: products.length,
         productId,
         categoryId: id,
         categoryCode: spec.code,
         brand,
-        price: Math.round(price * 100) / 100,
+        price: rounded,
         path: `/p/${productId}-${brand}-${spec.code.slice(spec.code.lastIndexOf('.') + 1)}`,
+        rees46Columns: `${productId},${id},${spec.code},${brand},${rounded}`,
       };
       products.push(product);
       category.products.push(product);

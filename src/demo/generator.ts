@@ -1,8 +1,16 @@
 import { buildCatalogue } from './catalogue.js';
 import { isoTime } from './csv.js';
 import { activeIncident, type DemoIncident, demoIncidents, FLOOD_MULTIPLIER } from './incidents.js';
-import { hashSeed, mulberry32, poisson } from './prng.js';
-import { botSession, type DemoItem, floodRequests, type SessionEnv, shopperSession } from './session.js';
+import { hashSeed, poisson, reseedableRng } from './prng.js';
+import {
+  botSession,
+  type DemoItem,
+  floodRequests,
+  type PlannedEvent,
+  type SessionEnv,
+  shopperSession,
+  toDemoItem,
+} from './session.js';
 
 /**
  * The demo store's traffic over a time range, in time order. Time is cut into minutes; each
@@ -12,8 +20,8 @@ import { botSession, type DemoItem, floodRequests, type SessionEnv, shopperSessi
  * the same seed gives the same events for a minute whatever range it is generated in.
  */
 
-export type { DemoItem } from './session.js';
 export { type DemoIncident, demoIncidents } from './incidents.js';
+export type { DemoItem } from './session.js';
 
 export interface GenerateOptions {
   startMs: number;
@@ -25,13 +33,17 @@ export interface GenerateOptions {
   /** Default: demoIncidents(startMs, days in range (7 if endless), seed). Pass [] for none. */
   incidents?: DemoIncident[];
   siteUrl?: string;
+  /** Produce only these event types; cheaper than filtering afterwards (the CSV export keeps product events). */
+  types?: ReadonlySet<string>;
+  /** `time` as ISO-8601 text (default) or epoch ms (both valid WireEvent times; ms is cheaper for bulk export). */
+  timeFormat?: 'iso' | 'ms';
 }
 
 export const DEFAULT_SITE_URL = 'https://demo-store.example';
 /** Mean events per session over shoppers and bots, measured on the model (see generator.test.ts). */
-export const EVENTS_PER_SESSION = 7.6;
+export const EVENTS_PER_SESSION = 5.5;
 /** Share of sessions that are crawlers or scrapers; they bring ~20% of events, as on real shops. */
-const BOT_SHARE = 0.015;
+const BOT_SHARE = 0.012;
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
@@ -56,13 +68,19 @@ export function trafficFactor(ms: number): number {
 }
 
 export function* generateDemo(opts: GenerateOptions): Generator<DemoItem> {
+  const iso = opts.timeFormat !== 'ms';
+  for (const planned of plannedEvents(opts)) yield toDemoItem(planned, iso ? isoTime(planned.t) : planned.t);
+}
+
+/** The events before they become WireEvents, in time order: the CSV export's fast path reads these. */
+export function* plannedEvents(opts: GenerateOptions): Generator<PlannedEvent> {
   if (!(opts.eventsPerDay > 0)) throw new RangeError(`eventsPerDay must be > 0, got ${opts.eventsPerDay}`);
   const start = Math.floor(opts.startMs);
   const end = opts.endMs ?? Number.POSITIVE_INFINITY;
   const days = Number.isFinite(end) ? Math.max(1, Math.ceil((end - start) / DAY)) : 7;
   const incidents = opts.incidents ?? demoIncidents(start, days, opts.seed);
   const sessionsPerMinute = opts.eventsPerDay / EVENTS_PER_SESSION / 1440;
-  const pending = new Map<number, { t: number; item: DemoItem }[]>();
+  const pending = new Map<number, PlannedEvent[]>();
   const env: SessionEnv = {
     seed: opts.seed,
     catalogue: buildCatalogue(opts.seed),
@@ -70,18 +88,21 @@ export function* generateDemo(opts: GenerateOptions): Generator<DemoItem> {
     siteUrl: opts.siteUrl ?? DEFAULT_SITE_URL,
     // About three days of sessions: enough slots that loyal customers return and new ones keep arriving.
     poolSize: Math.max(1000, Math.round(sessionsPerMinute * 1440 * 3)),
-    emit(t, item) {
-      if (t >= end) return;
-      const minute = Math.floor(t / MINUTE);
+    types: opts.types,
+    emit(planned) {
+      if (planned.t >= end) return;
+      const minute = Math.floor(planned.t / MINUTE);
       const list = pending.get(minute);
-      if (list) list.push({ t, item });
-      else pending.set(minute, [{ t, item }]);
+      if (list) list.push(planned);
+      else pending.set(minute, [planned]);
     },
   };
 
+  const minuteRng = reseedableRng();
+  const rng = minuteRng.rng;
   for (let minute = Math.floor(start / MINUTE); minute * MINUTE < end; minute++) {
     const minuteStart = minute * MINUTE;
-    const rng = mulberry32(hashSeed(opts.seed, minute));
+    minuteRng.reseed(hashSeed(opts.seed, minute)); // per minute: a minute's traffic does not depend on the range start
     const expected = sessionsPerMinute * trafficFactor(minuteStart + MINUTE / 2);
     const sessions = poisson(rng, expected);
     for (let i = 0; i < sessions; i++) {
@@ -102,11 +123,11 @@ export function* generateDemo(opts: GenerateOptions): Generator<DemoItem> {
     const due = pending.get(minute);
     if (due === undefined) continue;
     pending.delete(minute);
-    due.sort((a, b) => a.t - b.t); // stable: ties keep their generation order, so output stays deterministic
-    for (const { t, item } of due) {
-      if (t < start) continue; // the first minute began before the range
-      item.event.time = isoTime(t);
-      yield item;
+    // Stable sort: ties keep their generation order, so the output stays deterministic.
+    due.sort((a, b) => a.t - b.t);
+    for (const planned of due) {
+      if (planned.t < start) continue; // the first minute began before the range
+      yield planned;
     }
   }
 }

@@ -1,4 +1,4 @@
-import { hashSeed, mulberry32, pick, randInt, type Rng } from './prng.js';
+import { hashSeed, mulberry32, pick, type Rng, randInt } from './prng.js';
 
 /**
  * Scheduled, labelled trouble for the detectors to find: a broken checkout (orders drop ~90%

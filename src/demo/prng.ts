@@ -7,26 +7,41 @@
 export type Rng = () => number; // uniform in [0, 1)
 
 export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  const generator = reseedableRng();
+  generator.reseed(seed);
+  return generator.rng;
+}
+
+/**
+ * A mulberry32 whose state can be reset. Hot loops (one per simulated minute, one per visitor)
+ * reuse one instead of allocating a closure each time, and their call sites stay monomorphic.
+ */
+export function reseedableRng(): { rng: Rng; reseed: (seed: number) => void } {
+  let a = 0;
+  return {
+    rng: () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+    reseed: (seed) => {
+      a = seed >>> 0;
+    },
   };
 }
 
-/** Mixes integers into one 32-bit seed (murmur3 finaliser), so sub-streams (a minute, a visitor) get independent generators. */
-export function hashSeed(...parts: number[]): number {
-  let h = 0x9e3779b9;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h ^ Math.floor(p / 4294967296), 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
+/** Mixes up to three integers into one 32-bit seed (murmur3 finaliser), so sub-streams (a minute, a visitor) get independent generators. */
+export function hashSeed(a: number, b = 0, c = 0): number {
+  return mix(mix(mix(0x9e3779b9, a), b), c);
+}
+
+function mix(h: number, p: number): number {
+  let x = Math.imul(h ^ (p >>> 0), 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x ^ Math.floor(p / 4294967296), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
 }
 
 export const randInt = (rng: Rng, min: number, max: number): number =>
@@ -79,9 +94,17 @@ export function poisson(rng: Rng, lambda: number): number {
 
 /** A UUID v4-looking id (REES46 `user_session` style), drawn from the seeded stream. */
 export function uuid(rng: Rng): string {
-  const hex = (n: number) =>
-    Math.floor(rng() * 16 ** n)
-      .toString(16)
-      .padStart(n, '0');
-  return `${hex(8)}-${hex(4)}-4${hex(3)}-${(8 + Math.floor(rng() * 4)).toString(16)}${hex(3)}-${hex(6)}${hex(6)}`;
+  // Written into a reused buffer and read back as one flat string: building it from pieces
+  // leaves a tree of ~10 string fragments per session for the garbage collector to copy.
+  for (let word = 0; word < 4; word++) {
+    const bits = Math.floor(rng() * 4294967296);
+    for (let k = 0; k < 8; k++) UUID_TEXT[UUID_DIGITS[word * 8 + k]] = HEX[(bits >>> (28 - 4 * k)) & 15];
+  }
+  UUID_TEXT[14] = HEX[4]; // version 4
+  UUID_TEXT[19] = HEX[8 | (UUID_TEXT[19] & 3)]; // variant 10xx
+  return UUID_TEXT.toString('latin1');
 }
+
+const HEX = Buffer.from('0123456789abcdef');
+const UUID_TEXT = Buffer.from('00000000-0000-0000-0000-000000000000');
+const UUID_DIGITS = [...UUID_TEXT.keys()].filter((i) => UUID_TEXT[i] !== 0x2d);

@@ -1,7 +1,7 @@
 import type { WireEvent } from '../events/wire.js';
-import { type Catalogue, type Category, pickProduct, type Product } from './catalogue.js';
+import { type Catalogue, type Product, pickProduct } from './catalogue.js';
 import { activeIncident, type DemoIncident, ORDER_DROP_SURVIVAL } from './incidents.js';
-import { geometric, logNormal, pick, pickWeighted, randInt, type Rng, uuid } from './prng.js';
+import { geometric, logNormal, pick, pickWeighted, type Rng, randInt, uuid } from './prng.js';
 import {
   anonymousVisitorId,
   botClient,
@@ -16,7 +16,7 @@ import {
  * One visit to the demo store, as the events a tracker would send: a shopper walking the
  * funnel (landing → product views → cart → checkout → purchase, leaking at every step),
  * a crawler or scraper sweeping product pages, or one request of a flood. Events are handed
- * to `env.emit` with their time; the generator puts them in time order and stamps `time`.
+ * to `env.emit` with their time in ms; the generator puts them in time order.
  */
 
 /** One simulated request: the event plus the client it came from, for User-Agent and X-Forwarded-For. */
@@ -32,7 +32,33 @@ export interface SessionEnv {
   incidents: readonly DemoIncident[];
   siteUrl: string;
   poolSize: number; // visitor pool slots (see pickVisitorIndex)
-  emit: (t: number, item: DemoItem) => void;
+  /** Only these event types are emitted (the rest of the walk still happens, so the kept events are unchanged). */
+  types?: ReadonlySet<string>;
+  emit: (planned: PlannedEvent) => void;
+}
+
+/** Fields some events carry besides the product: set at emit time, copied into the WireEvent. */
+interface Extra {
+  quantity?: number;
+  order_id?: string;
+  revenue?: number;
+  currency?: string;
+  props?: Record<string, unknown>;
+}
+
+/**
+ * An event decided but not yet due. Sessions plan their whole future at once, so many of these
+ * wait in memory; they stay small (references only) and become WireEvents when released.
+ */
+export interface PlannedEvent {
+  t: number; // epoch ms, integer
+  visit: Visit;
+  seq: number;
+  type: string;
+  product: Product | undefined;
+  extra: Extra | undefined;
+  path: string | null;
+  previousPath: string | null; // null on the landing page: the referrer is external then
 }
 
 const CURRENCY = 'USD';
@@ -49,57 +75,74 @@ const COMPLEMENT_CART = 0.5;
 /** The tracker state of one visit: who, and which page the next event happens on. */
 class Visit {
   private seq = 0;
-  private url: string | null = null;
-  private referrer: string | null;
+  private path: string | null = null; // URLs are only built for WireEvents, not for the CSV fast path
+  private previousPath: string | null = null;
+  private rees46Tail: string | undefined;
 
   constructor(
-    private readonly env: SessionEnv,
-    private readonly sessionId: string,
-    private readonly visitorId: string,
-    private readonly userId: string | null,
-    private readonly ip: string,
-    private readonly userAgent: string,
-    externalReferrer: string | null,
-  ) {
-    this.referrer = externalReferrer;
+    readonly env: SessionEnv,
+    readonly sessionId: string,
+    readonly visitorId: string,
+    readonly userId: string | null,
+    readonly ip: string,
+    readonly userAgent: string,
+    readonly externalReferrer: string | null,
+  ) {}
+
+  /** The REES46 `user_id,user_session` columns (see rees46Row), joined once per visit for the CSV fast path. */
+  get rees46Columns(): string {
+    this.rees46Tail ??= `${this.userId ?? this.visitorId},${this.sessionId}`;
+    return this.rees46Tail;
   }
 
   /** Navigates: the previous page becomes the referrer (the landing page keeps the external one). */
   page(path: string): void {
-    if (this.url !== null) this.referrer = this.url;
-    this.url = this.env.siteUrl + path;
+    this.previousPath = this.path;
+    this.path = path;
   }
 
-  emit(t: number, type: string, product?: Product, quantity?: number): WireEvent {
-    const event: WireEvent = {
-      event_id: `${this.sessionId}-${this.seq++}`,
-      type,
-      time: '', // stamped in time order by the generator (cheaper: consecutive events share a second)
-      visitor_id: this.visitorId,
-      session_id: this.sessionId,
-    };
-    if (this.userId !== null) event.user_id = this.userId;
-    if (product !== undefined) {
-      event.product_id = product.productId;
-      event.category_id = product.categoryId;
-      event.category_code = product.categoryCode;
-      event.brand = product.brand;
-      event.price = product.price;
-      if (quantity !== undefined) event.quantity = quantity;
-      event.currency = CURRENCY;
-    }
-    event.url = this.url;
-    if (this.referrer !== null) event.referrer = this.referrer;
-    this.env.emit(Math.floor(t), { event, ip: this.ip, userAgent: this.userAgent });
-    return event;
+  emit(t: number, type: string, product?: Product, extra?: Extra): void {
+    const seq = this.seq++; // counted even when filtered out, so event ids do not depend on the filter
+    if (this.env.types !== undefined && !this.env.types.has(type)) return;
+    const { path, previousPath } = this;
+    this.env.emit({ t: Math.floor(t), visit: this, seq, type, product, extra, path, previousPath });
   }
+}
+
+/**
+ * The WireEvent of a released event. One literal with every field (undefined = absent, and
+ * JSON drops it): a single allocation and one hidden class, which matters at a million events
+ * a second.
+ */
+export function toDemoItem(p: PlannedEvent, time: string | number): DemoItem {
+  const { visit, product, extra } = p;
+  const { siteUrl } = visit.env;
+  const event: WireEvent = {
+    event_id: `${visit.sessionId}-${p.seq}`,
+    type: p.type,
+    time,
+    user_id: visit.userId ?? undefined,
+    session_id: visit.sessionId,
+    visitor_id: visit.visitorId,
+    product_id: product?.productId,
+    category_id: product?.categoryId,
+    category_code: product?.categoryCode,
+    brand: product?.brand,
+    price: product?.price,
+    quantity: extra?.quantity,
+    currency: extra?.currency ?? (product === undefined ? undefined : CURRENCY),
+    order_id: extra?.order_id,
+    revenue: extra?.revenue,
+    url: p.path === null ? undefined : siteUrl + p.path,
+    referrer: p.previousPath === null ? (visit.externalReferrer ?? undefined) : siteUrl + p.previousPath,
+    props: extra?.props,
+  };
+  return { event, ip: visit.ip, userAgent: visit.userAgent };
 }
 
 /** Seconds a person spends before the next step: skewed, capped so a session stays a session. */
 const dwell = (rng: Rng, medianSec: number): number =>
   Math.min(900_000, logNormal(rng, medianSec * 1000, 0.8));
-
-const listingPath = (category: Category): string => `/c/${category.code.replaceAll('.', '/')}`;
 
 function productFor(rng: Rng, catalogue: Catalogue, visitor: Visitor): Product {
   if (rng() < 0.75) {
@@ -136,51 +179,47 @@ export function shopperSession(rng: Rng, env: SessionEnv, start: number): void {
     visit.page(product.path + referral.query);
     visit.emit(t, 'view', product); // a product page's view is its page view, as in REES46
   } else {
-    visit.page((landing < 0.55 ? listingPath(visitor.affinity[0]) : '/') + referral.query);
+    visit.page((landing < 0.55 ? visitor.affinity[0].path : '/') + referral.query);
     visit.emit(t, 'page_view');
   }
   if (rng() < BOUNCE) return;
 
   const views = Math.min(30, 1 + geometric(rng, 0.3));
-  const cartAt = new Set<number>();
+  // Which product views (by position) end in "add to cart"; -1 = none.
+  let cartAt = -1;
+  let cartAlsoAt = -1;
   if (rng() < CART * visitor.propensity) {
-    cartAt.add(rng() < 0.5 ? views - 1 : randInt(rng, 0, views - 1));
-    if (rng() < SECOND_ITEM) cartAt.add(randInt(rng, 0, views - 1));
+    cartAt = rng() < 0.5 ? views - 1 : randInt(rng, 0, views - 1);
+    if (rng() < SECOND_ITEM) cartAlsoAt = randInt(rng, 0, views - 1);
   }
   if (rng() < 0.1) {
     const query =
       visitor.brand ?? visitor.affinity[0].code.slice(visitor.affinity[0].code.lastIndexOf('.') + 1);
     t += dwell(rng, 8);
     visit.page(`/search?q=${encodeURIComponent(query)}`);
-    visit.emit(t, 'search').props = { query };
+    visit.emit(t, 'search', undefined, { props: { query } });
   }
 
-  const cart: { product: Product; quantity: number }[] = [];
-  const addToCart = (product: Product) => {
-    const quantity = product.price < 50 && rng() < 0.15 ? 2 : 1;
-    t += dwell(rng, 12);
-    visit.emit(t, 'cart', product, quantity);
-    cart.push({ product, quantity });
-  };
+  const cart: CartLine[] = [];
   for (let i = 0; i < views; i++) {
     if (rng() < 0.3) {
       t += dwell(rng, 10);
-      visit.page(listingPath(pick(rng, visitor.affinity)));
+      visit.page(pick(rng, visitor.affinity).path);
       visit.emit(t, 'page_view');
     }
     t += dwell(rng, 25);
     const product = productFor(rng, catalogue, visitor);
     visit.page(product.path);
     visit.emit(t, 'view', product);
-    if (!cartAt.has(i) || cart.some((c) => c.product === product)) continue;
-    addToCart(product);
+    if ((i !== cartAt && i !== cartAlsoAt) || cart.some((c) => c.product === product)) continue;
+    t = addToCart(rng, visit, cart, product, t);
     const complement = catalogue.complements.get(product.index);
     if (complement !== undefined && rng() < COMPLEMENT_VIEW) {
       const extra = catalogue.products[complement];
       t += dwell(rng, 15);
       visit.page(extra.path);
       visit.emit(t, 'view', extra);
-      if (rng() < COMPLEMENT_CART) addToCart(extra);
+      if (rng() < COMPLEMENT_CART) t = addToCart(rng, visit, cart, extra, t);
     }
   }
   if (cart.length === 0) return;
@@ -191,33 +230,49 @@ export function shopperSession(rng: Rng, env: SessionEnv, start: number): void {
   if (rng() < REMOVE) {
     const removed = cart.pop()!;
     t += dwell(rng, 6);
-    visit.emit(t, 'remove_from_cart', removed.product, removed.quantity);
+    visit.emit(t, 'remove_from_cart', removed.product, { quantity: removed.quantity });
   }
   if (cart.length === 0 || rng() >= CHECKOUT) return;
 
   const total = round2(cart.reduce((sum, c) => sum + c.product.price * c.quantity, 0));
-  t += dwell(rng, 30);
+  const checkoutAt = t + dwell(rng, 30);
+  const paid = rng() < PAY; // else abandoned at the payment form
+  t = checkoutAt + dwell(rng, 90);
+  const outage = paid ? activeIncident(env.incidents, 'order_drop', t) : undefined;
+  const failed = outage !== undefined && rng() >= ORDER_DROP_SURVIVAL;
   visit.page('/checkout');
-  const checkout = visit.emit(t, 'checkout');
-  checkout.revenue = total;
-  checkout.currency = CURRENCY;
-  if (rng() >= PAY) return; // abandoned at the payment form
-
-  t += dwell(rng, 90);
-  const outage = activeIncident(env.incidents, 'order_drop', t);
-  if (outage !== undefined && rng() >= ORDER_DROP_SURVIVAL) {
-    checkout.props = { demo_incident: outage.id };
-    visit.emit(t, 'checkout_error').props = { demo_incident: outage.id, error: 'payment provider timeout' };
+  visit.emit(checkoutAt, 'checkout', undefined, {
+    revenue: total,
+    currency: CURRENCY,
+    props: failed ? { demo_incident: outage.id } : undefined,
+  });
+  if (!paid) return;
+  if (failed) {
+    visit.emit(t, 'checkout_error', undefined, {
+      props: { demo_incident: outage.id, error: 'payment provider timeout' },
+    });
     return;
   }
   const orderId = String(randInt(rng, 10_000_000, 99_999_999));
   visit.page('/checkout/complete');
   for (const { product, quantity } of cart) {
     // One row per product, as REES46: revenue is the line total, so summing rows gives order revenue.
-    const purchase = visit.emit(t, 'purchase', product, quantity);
-    purchase.order_id = orderId;
-    purchase.revenue = round2(product.price * quantity);
+    visit.emit(t, 'purchase', product, { quantity, order_id: orderId, revenue: round2(product.price * quantity) });
   }
+}
+
+interface CartLine {
+  product: Product;
+  quantity: number;
+}
+
+/** Adds to the cart a little after the view; returns the new time. */
+function addToCart(rng: Rng, visit: Visit, cart: CartLine[], product: Product, t: number): number {
+  const quantity = product.price < 50 && rng() < 0.15 ? 2 : 1;
+  const at = t + dwell(rng, 12);
+  visit.emit(at, 'cart', product, { quantity });
+  cart.push({ product, quantity });
+  return at;
 }
 
 /** A crawler spreads over the whole catalogue at a polite pace; a scraper rips one category fast. */
@@ -250,6 +305,7 @@ export function floodRequests(
   count: number,
 ) {
   const ips = incident.ips ?? [];
+  const label: Extra = { props: { demo_incident: incident.id } };
   for (let i = 0; i < count; i++) {
     const t = minuteStart + rng() * 60_000;
     const visit = new Visit(
@@ -263,11 +319,11 @@ export function floodRequests(
     );
     if (rng() < 0.5) {
       visit.page(rng() < 0.5 ? '/' : `/search?q=${randInt(rng, 0, 99999)}`);
-      visit.emit(t, 'page_view').props = { demo_incident: incident.id };
+      visit.emit(t, 'page_view', undefined, label);
     } else {
       const product = pick(rng, env.catalogue.products);
       visit.page(product.path);
-      visit.emit(t, 'view', product).props = { demo_incident: incident.id };
+      visit.emit(t, 'view', product, label);
     }
   }
 }

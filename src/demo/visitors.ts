@@ -1,5 +1,5 @@
 import { buildCatalogue, type Catalogue, type Category } from './catalogue.js';
-import { cumulate, hashSeed, mulberry32, pick, pickWeighted, randInt, type Rng } from './prng.js';
+import { cumulate, hashSeed, pick, pickWeighted, type Rng, randInt, reseedableRng } from './prng.js';
 
 /**
  * Who visits the demo store: a stable pool of visitors (device, home IP, favourite categories
@@ -162,10 +162,13 @@ export function pickReferral(rng: Rng): Referral {
   return { referrer: source.referrer, query: pick(rng, source.utm) };
 }
 
+const visitorRng = reseedableRng(); // visitorFor runs to completion, so one generator serves all visitors
+
 /** The visitor behind pool slot `index`; identical for the same (seed, index). */
 export function visitorFor(seed: number, index: number): Visitor {
   const catalogue: Catalogue = buildCatalogue(seed);
-  const rng = mulberry32(hashSeed(seed, 0x715, index));
+  visitorRng.reseed(hashSeed(seed, 0x715, index));
+  const rng = visitorRng.rng;
   const first = pickWeighted(rng, catalogue.categories, catalogue.categoryCumulative);
   const second = pickWeighted(rng, catalogue.categories, catalogue.categoryCumulative);
   const hasAccount = rng() < 0.3;

@@ -137,6 +137,7 @@ export async function importRees46(fileArg: string, o: ImportOptions): Promise<I
       }, 200)
     : null;
   const out = join(scratch, 'out');
+  const T0 = performance.now(); console.error('setup', Math.round(T0-started));
   try {
     await conn.run(
       `COPY (${importSql(file, tag, o.siteId, receivedAt, o.maxFutureMs)}) TO ${sqlString(out)}
@@ -146,10 +147,13 @@ export async function importRees46(fileArg: string, o: ImportOptions): Promise<I
     if (timer) clearInterval(timer);
   }
   o.onProgress?.(1);
+  const T1 = performance.now(); console.error('copy', Math.round(T1-T0));
 
   const filesWritten = publishImport(o.dataDir, join(out, 'kind=ok'), tag);
   const bad = await collectBadRows(conn, join(out, 'kind=bad'), file, o.siteId, receivedAt);
+  const T2 = performance.now(); console.error('publish+bad', Math.round(T2-T1));
   const loaded = await countRows(conn, o.dataDir, tag);
+  console.error('count', Math.round(performance.now()-T2));
   if (bad.length > 0) {
     const writer = await LakeWriter.open(o.dataDir);
     try {

@@ -1,6 +1,6 @@
-import type { EventLog, StoredRecord, Subscription } from '../stream/event-log.js';
 import { type LakeTable, listPartitions, recoverTable, tableDir } from '../lake/lake.js';
 import type { LakeWriter } from '../lake/writer.js';
+import type { EventLog, StoredRecord, Subscription } from '../stream/event-log.js';
 
 export interface LakeSinkOptions {
   log: EventLog;
