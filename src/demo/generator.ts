@@ -16,8 +16,8 @@ import {
  * The demo store's traffic over a time range, in time order. Time is cut into minutes; each
  * minute gets its own seeded generator and a Poisson number of new sessions following the
  * daily and weekly rhythm. A session's later events are parked under their own minute and
- * released once that minute is reached, so memory holds only visits still in progress and
- * the same seed gives the same events for a minute whatever range it is generated in.
+ * released once that minute is reached, so memory holds only visits still in progress, and a
+ * minute's new sessions depend only on the seed and the minute, not on where the range starts.
  */
 
 export { type DemoIncident, demoIncidents } from './incidents.js';

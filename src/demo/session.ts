@@ -19,7 +19,10 @@ import {
  * to `env.emit` with their time in ms; the generator puts them in time order.
  */
 
-/** One simulated request: the event plus the client it came from, for User-Agent and X-Forwarded-For. */
+/**
+ * One simulated request: the event plus the client it came from, for User-Agent and
+ * X-Forwarded-For. Fields the event does not have are present as `undefined` (JSON omits them).
+ */
 export interface DemoItem {
   event: WireEvent;
   ip: string;
@@ -73,11 +76,11 @@ const COMPLEMENT_VIEW = 0.4;
 const COMPLEMENT_CART = 0.5;
 
 /** The tracker state of one visit: who, and which page the next event happens on. */
-class Visit {
+export class Visit {
   private seq = 0;
   private path: string | null = null; // URLs are only built for WireEvents, not for the CSV fast path
   private previousPath: string | null = null;
-  private rees46Tail: string | undefined;
+  private rees46Cache: string | undefined;
 
   constructor(
     readonly env: SessionEnv,
@@ -91,8 +94,8 @@ class Visit {
 
   /** The REES46 `user_id,user_session` columns (see rees46Row), joined once per visit for the CSV fast path. */
   get rees46Columns(): string {
-    this.rees46Tail ??= `${this.userId ?? this.visitorId},${this.sessionId}`;
-    return this.rees46Tail;
+    this.rees46Cache ??= `${this.userId ?? this.visitorId},${this.sessionId}`;
+    return this.rees46Cache;
   }
 
   /** Navigates: the previous page becomes the referrer (the landing page keeps the external one). */
@@ -140,7 +143,7 @@ export function toDemoItem(p: PlannedEvent, time: string | number): DemoItem {
   return { event, ip: visit.ip, userAgent: visit.userAgent };
 }
 
-/** Seconds a person spends before the next step: skewed, capped so a session stays a session. */
+/** Milliseconds a person spends before the next step: skewed, capped so a session stays a session. */
 const dwell = (rng: Rng, medianSec: number): number =>
   Math.min(900_000, logNormal(rng, medianSec * 1000, 0.8));
 
@@ -257,7 +260,11 @@ export function shopperSession(rng: Rng, env: SessionEnv, start: number): void {
   visit.page('/checkout/complete');
   for (const { product, quantity } of cart) {
     // One row per product, as REES46: revenue is the line total, so summing rows gives order revenue.
-    visit.emit(t, 'purchase', product, { quantity, order_id: orderId, revenue: round2(product.price * quantity) });
+    visit.emit(t, 'purchase', product, {
+      quantity,
+      order_id: orderId,
+      revenue: round2(product.price * quantity),
+    });
   }
 }
 
