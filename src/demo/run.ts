@@ -154,7 +154,9 @@ async function sendBatch(
   signal: AbortSignal | undefined,
   report: (why: string) => void,
 ): Promise<void> {
-  const body = JSON.stringify({ events });
+  // The visitor's IP also travels in the event, as a backend forwarding a visitor would send it:
+  // X-Forwarded-For is only read when the server is configured to trust a proxy.
+  const body = JSON.stringify({ events: events.map((e) => ({ ...e, ip })) });
   for (let attempt = 1; ; attempt++) {
     let problem: string;
     try {

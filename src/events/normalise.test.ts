@@ -170,3 +170,14 @@ describe('REES46 rows', () => {
     assert.ok(!type.ok && /event_type "fly"/.test(type.reason));
   });
 });
+
+describe('server-side senders', () => {
+  it("take the visitor's IP and user agent from the event when given", () => {
+    const r = fromWire({ type: 'view', ip: '198.51.100.42', user_agent: 'Mozilla/5.0 (compatible; Googlebot/2.1)' }, ctx());
+    assert.ok(r.ok);
+    assert.equal(r.value.ip, '198.51.100.0');
+    assert.equal(r.value.is_bot, true);
+    const bad = fromWire({ type: 'view', ip: 'localhost' }, ctx());
+    assert.ok(!bad.ok && /IPv4 or IPv6/.test(bad.reason));
+  });
+});

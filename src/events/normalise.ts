@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { anonymizeIp, cookielessVisitorId, parseUserAgent, referrerHost, urlParts } from './enrich.js';
@@ -179,12 +180,15 @@ export function fromWire(input: unknown, ctx: IngestContext): Mapped {
   if (window) return reject(window);
   const props = propsJson(e.props);
   if (!props.ok) return props;
+  if (e.ip !== undefined && isIP(e.ip) === 0) return reject(`field "ip" must be an IPv4 or IPv6 address, got ${JSON.stringify(e.ip).slice(0, 70)}`);
+  // A backend sending on a visitor's behalf passes the visitor's IP and user agent (as Segment's context.ip).
+  const visitorCtx = e.ip || e.user_agent ? { ...ctx, ip: e.ip ?? ctx.ip, userAgent: e.user_agent ?? ctx.userAgent } : ctx;
   const { type, name } = canonicalType(e.type);
   const price = num(e.price);
   const quantity = e.quantity ?? null;
   const revenue = num(e.revenue) ?? (type === 'purchase' && price !== null ? price * (quantity ?? 1) : null);
   return ok(
-    buildEvent(ctx, {
+    buildEvent(visitorCtx, {
       event_id: e.event_id,
       event_time: time,
       event_type: type,
