@@ -20,7 +20,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** sp.js is plain JavaScript served as it is; from a tsc build (dist/src) it is read from the source tree. */
 export function trackerSource(): string {
-  const candidates = [join(here, 'collector', 'tracker', 'sp.js'), join(here, '..', '..', 'src', 'collector', 'tracker', 'sp.js')];
+  const candidates = [
+    join(here, 'collector', 'tracker', 'sp.js'),
+    join(here, '..', '..', 'src', 'collector', 'tracker', 'sp.js'),
+  ];
   const path = candidates.find((p) => existsSync(p));
   if (!path) throw new Error(`the tracker script is missing (looked in ${candidates.join(', ')})`);
   return readFileSync(path, 'utf8');

@@ -25,7 +25,10 @@ function demoSite(config: Config, siteId: string) {
   const db = openMetaDb(config.dataDir);
   try {
     const sites = new SiteRegistry(db, config.sites);
-    return { site: sites.get(siteId) ?? sites.add(siteId, { name: 'Demo store' }), salt: new DailySalt(db).current() };
+    return {
+      site: sites.get(siteId) ?? sites.add(siteId, { name: 'Demo store' }),
+      salt: new DailySalt(db).current(),
+    };
   } finally {
     db.close();
   }
@@ -36,9 +39,16 @@ export async function runDemo(config: Config, o: DemoCliOptions): Promise<number
 
   if (o.mode === 'csv') {
     const bar = progressBar(`writing ${o.out}`);
-    await demoCsv({ out: o.out, rows: o.rows, seed: o.seed, progress: (rows) => bar.update(rows / o.rows, rows) });
+    await demoCsv({
+      out: o.out,
+      rows: o.rows,
+      seed: o.seed,
+      progress: (rows) => bar.update(rows / o.rows, rows),
+    });
     bar.done();
-    console.log(`wrote ${o.rows.toLocaleString('en-US')} REES46-format rows to ${o.out}; load it with: storepulse import ${o.out}`);
+    console.log(
+      `wrote ${o.rows.toLocaleString('en-US')} REES46-format rows to ${o.out}; load it with: storepulse import ${o.out}`,
+    );
     return 0;
   }
 
@@ -109,6 +119,8 @@ export async function runDemo(config: Config, o: DemoCliOptions): Promise<number
     writer.close();
   }
   bar.done();
-  console.log(`backfilled ${written.toLocaleString('en-US')} events for site "${site.id}" into the lake${rejected ? ` (${rejected} refused by validation)` : ''}`);
+  console.log(
+    `backfilled ${written.toLocaleString('en-US')} events for site "${site.id}" into the lake${rejected ? ` (${rejected} refused by validation)` : ''}`,
+  );
   return 0;
 }

@@ -173,7 +173,10 @@ describe('REES46 rows', () => {
 
 describe('server-side senders', () => {
   it("take the visitor's IP and user agent from the event when given", () => {
-    const r = fromWire({ type: 'view', ip: '198.51.100.42', user_agent: 'Mozilla/5.0 (compatible; Googlebot/2.1)' }, ctx());
+    const r = fromWire(
+      { type: 'view', ip: '198.51.100.42', user_agent: 'Mozilla/5.0 (compatible; Googlebot/2.1)' },
+      ctx(),
+    );
     assert.ok(r.ok);
     assert.equal(r.value.ip, '198.51.100.0');
     assert.equal(r.value.is_bot, true);

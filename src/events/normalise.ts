@@ -180,9 +180,11 @@ export function fromWire(input: unknown, ctx: IngestContext): Mapped {
   if (window) return reject(window);
   const props = propsJson(e.props);
   if (!props.ok) return props;
-  if (e.ip !== undefined && isIP(e.ip) === 0) return reject(`field "ip" must be an IPv4 or IPv6 address, got ${JSON.stringify(e.ip).slice(0, 70)}`);
+  if (e.ip !== undefined && isIP(e.ip) === 0)
+    return reject(`field "ip" must be an IPv4 or IPv6 address, got ${JSON.stringify(e.ip).slice(0, 70)}`);
   // A backend sending on a visitor's behalf passes the visitor's IP and user agent (as Segment's context.ip).
-  const visitorCtx = e.ip || e.user_agent ? { ...ctx, ip: e.ip ?? ctx.ip, userAgent: e.user_agent ?? ctx.userAgent } : ctx;
+  const visitorCtx =
+    e.ip || e.user_agent ? { ...ctx, ip: e.ip ?? ctx.ip, userAgent: e.user_agent ?? ctx.userAgent } : ctx;
   const { type, name } = canonicalType(e.type);
   const price = num(e.price);
   const quantity = e.quantity ?? null;

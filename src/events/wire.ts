@@ -30,7 +30,9 @@ export const WireEventSchema = T.Object(
     revenue: T.Optional(T.Union([T.Number(), T.Null()])),
     url: T.Optional(T.Union([T.String({ maxLength: 4096 }), T.Null()])),
     referrer: T.Optional(T.Union([T.String({ maxLength: 4096 }), T.Null()])),
-    ip: T.Optional(T.String({ maxLength: 64, description: "the visitor's IP, when a server sends on a visitor's behalf" })),
+    ip: T.Optional(
+      T.String({ maxLength: 64, description: "the visitor's IP, when a server sends on a visitor's behalf" }),
+    ),
     user_agent: T.Optional(T.String({ maxLength: 1024, description: "the visitor's user agent, likewise" })),
     props: T.Optional(T.Record(T.String(), T.Unknown())),
   },

@@ -16,7 +16,9 @@ describe('REES46 import', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   const opts = (dataDir: string) => ({ dataDir, siteId: 'shop', maxFutureMs: 600_000 });
 
-  it('loads the real sample exactly as the per-row mapping does', { skip: !existsSyncSafe(SAMPLE) && 'shared sample missing' }, async () => {
+  it('loads the real sample exactly as the per-row mapping does', {
+    skip: !existsSyncSafe(SAMPLE) && 'shared sample missing',
+  }, async () => {
     const dataDir = join(dir, 'sample');
     const summary = await importRees46(SAMPLE, opts(dataDir));
     assert.equal(summary.loaded, 1000);
@@ -47,17 +49,35 @@ describe('REES46 import', () => {
       return m.value;
     });
     const ms = (t: unknown) => (typeof t === 'number' ? t : Date.parse(`${String(t).replace(' ', 'T')}Z`));
-    const key = (e: { product_id: unknown; user_session: unknown; event_time: unknown; event_type: unknown }) =>
-      `${e.event_type}|${e.product_id}|${e.user_session}|${ms(e.event_time)}`;
+    const key = (e: {
+      product_id: unknown;
+      user_session: unknown;
+      event_time: unknown;
+      event_type: unknown;
+    }) => `${e.event_type}|${e.product_id}|${e.user_session}|${ms(e.event_time)}`;
     const got = new Map(rows.map((x) => [key(x as never), x]));
     for (const e of expected) {
       const g = got.get(key(e));
       assert.ok(g, `row ${key(e)} imported`);
-      for (const col of ['category_id', 'category_code', 'brand', 'price', 'user_id', 'quantity', 'revenue', 'device_type', 'is_bot'] as const) {
+      for (const col of [
+        'category_id',
+        'category_code',
+        'brand',
+        'price',
+        'user_id',
+        'quantity',
+        'revenue',
+        'device_type',
+        'is_bot',
+      ] as const) {
         assert.equal(g[col] ?? null, e[col] ?? null, `${col} of ${key(e)}`);
       }
     }
-    assert.equal(String(rows.find((x) => x.category_id === '2103807459595387724')?.category_id), '2103807459595387724', '19-digit ids survive');
+    assert.equal(
+      String(rows.find((x) => x.category_id === '2103807459595387724')?.category_id),
+      '2103807459595387724',
+      '19-digit ids survive',
+    );
     sandbox.close();
   });
 
@@ -82,7 +102,9 @@ describe('REES46 import', () => {
     assert.equal(first.loaded, 3);
     assert.equal(first.rejected, 5);
     const sandbox = await QuerySandbox.open({ dataDir, timeoutMs: 10_000, maxRows: 100 });
-    const bad = (await sandbox.query("select line, reason from bad_records where source = 'import' order by line")).rows;
+    const bad = (
+      await sandbox.query("select line, reason from bad_records where source = 'import' order by line")
+    ).rows;
     assert.deepEqual(
       bad.map((b) => Number(b.line)),
       [3, 4, 5, 7, 8],
@@ -101,7 +123,10 @@ describe('REES46 import', () => {
   it('refuses a file that is not REES46 with a clear message', async () => {
     const file = join(dir, 'other.csv');
     writeFileSync(file, 'a,b,c\n1,2,3\n');
-    await assert.rejects(importRees46(file, opts(join(dir, 'other'))), /does not start with the REES46 header/);
+    await assert.rejects(
+      importRees46(file, opts(join(dir, 'other'))),
+      /does not start with the REES46 header/,
+    );
   });
 });
 

@@ -30,7 +30,9 @@ describe('SQL sandbox over the lake', () => {
   });
 
   it('answers SELECTs over the events view with Hive partition columns', async () => {
-    const r = await sandbox.query('select event_type, count(*) as n, sum(revenue) as rev, any_value(dt) as dt from events group by 1 order by 1');
+    const r = await sandbox.query(
+      'select event_type, count(*) as n, sum(revenue) as rev, any_value(dt) as dt from events group by 1 order by 1',
+    );
     assert.deepEqual(
       r.rows.map((x) => [x.event_type, Number(x.n), x.rev, x.dt]),
       [
@@ -60,20 +62,27 @@ describe('SQL sandbox over the lake', () => {
   ];
   for (const [sql, reason] of refused) {
     it(`refuses: ${sql.slice(0, 60)}`, async () => {
-      await assert.rejects(sandbox.query(sql), (e: Error) => e instanceof QueryError && reason.test(e.message));
+      await assert.rejects(
+        sandbox.query(sql),
+        (e: Error) => e instanceof QueryError && reason.test(e.message),
+      );
     });
   }
 
   it('cancels a query over its time limit with a clear message', async () => {
     await assert.rejects(
       sandbox.query('select count(*) from range(1000000000000) a'),
-      (e: Error) => e instanceof QueryError && e.code === 'timeout' && /cancelled after 1500 ms/.test(e.message),
+      (e: Error) =>
+        e instanceof QueryError && e.code === 'timeout' && /cancelled after 1500 ms/.test(e.message),
     );
     // and keeps working afterwards
     assert.equal((await sandbox.query('select 1 as one')).rows[0].one, 1);
   });
 
   it('reports SQL mistakes as invalid, not as crashes', async () => {
-    await assert.rejects(sandbox.query('select nope from events'), (e: Error) => e instanceof QueryError && /nope/.test(e.message));
+    await assert.rejects(
+      sandbox.query('select nope from events'),
+      (e: Error) => e instanceof QueryError && /nope/.test(e.message),
+    );
   });
 });

@@ -17,7 +17,10 @@ const HOUR = 3_600_000;
 
 function events(from: number, n: number, baseTime: number) {
   return Array.from({ length: n }, (_, i) => {
-    const m = fromWire({ type: 'view', event_id: `e${from + i}`, time: baseTime + ((from + i) % 3) * HOUR }, ctx({ receivedAt: baseTime + 3 * HOUR }));
+    const m = fromWire(
+      { type: 'view', event_id: `e${from + i}`, time: baseTime + ((from + i) % 3) * HOUR },
+      ctx({ receivedAt: baseTime + 3 * HOUR }),
+    );
     assert.ok(m.ok, !m.ok ? m.reason : '');
     return { key: `shop:e${from + i}`, value: JSON.stringify(m.value) };
   });
@@ -44,7 +47,10 @@ describe('lake sink', () => {
     const log = new SqliteEventLog({ dir: join(dataDir, 'stream') });
     const writer = await LakeWriter.open(dataDir);
     const sandbox = await QuerySandbox.open({ dataDir, timeoutMs: 5000, maxRows: 100_000 });
-    const count = async () => Number((await sandbox.query('select count(*) as n, count(distinct event_id) as d from events')).rows[0].n);
+    const count = async () =>
+      Number(
+        (await sandbox.query('select count(*) as n, count(distinct event_id) as d from events')).rows[0].n,
+      );
 
     await log.append(TOPICS.events, events(0, 300, baseTime));
     let sink = sinkFor(log, writer);
@@ -58,7 +64,11 @@ describe('lake sink', () => {
     // A crash after the files of positions 301–400 were written but before the commit:
     await log.append(TOPICS.events, events(300, 100, baseTime));
     const pending = await log.read(TOPICS.events, { position: 301 }, 1000);
-    await writer.write(LAKE_TABLES.events, pending.map((r) => r.value), 'part-301-400.parquet');
+    await writer.write(
+      LAKE_TABLES.events,
+      pending.map((r) => r.value),
+      'part-301-400.parquet',
+    );
     assert.equal(await count(), 400, 'the orphan files are visible before recovery');
     // …and more traffic arrives before the restart, so the next batch has other boundaries.
     await log.append(TOPICS.events, events(400, 50, baseTime));
@@ -66,7 +76,9 @@ describe('lake sink', () => {
     await sink.start();
     await eventually(async () => (await log.committed(TOPICS.events, 'lake')) === 450);
     await sink.stop();
-    const [{ n, d }] = (await sandbox.query('select count(*) as n, count(distinct event_id) as d from events')).rows;
+    const [{ n, d }] = (
+      await sandbox.query('select count(*) as n, count(distinct event_id) as d from events')
+    ).rows;
     assert.equal(Number(n), 450, 'no duplicates after recovery');
     assert.equal(Number(d), 450);
 
