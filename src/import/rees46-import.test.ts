@@ -8,7 +8,7 @@ import { QuerySandbox } from '../query/sandbox.js';
 import { ctx } from '../testing/ingest-context.js';
 import { importRees46 } from './rees46-import.js';
 
-const SAMPLE = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'rees46_sample.csv');
+const SAMPLE = join(import.meta.dirname, '..', '..', 'test-data', 'rees46_sample.csv');
 const HEADER = 'event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session';
 
 describe('REES46 import', () => {
