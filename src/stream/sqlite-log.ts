@@ -40,6 +40,7 @@ export class SqliteEventLog implements EventLog {
   private readonly topics = new Set<string>();
   private closed = false;
   private readonly subs = new Set<Subscription>();
+  private readonly addBytes: Database.Statement;
 
   constructor(opts: { dir: string; fsync?: boolean; file?: string }) {
     mkdirSync(opts.dir, { recursive: true });
@@ -51,8 +52,10 @@ export class SqliteEventLog implements EventLog {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS consumer_groups (
       topic TEXT NOT NULL, grp TEXT NOT NULL, position INTEGER NOT NULL, updated_at INTEGER NOT NULL,
-      PRIMARY KEY (topic, grp)) WITHOUT ROWID`);
+      PRIMARY KEY (topic, grp)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS topic_bytes (topic TEXT PRIMARY KEY, bytes INTEGER NOT NULL) WITHOUT ROWID;`);
     this.wake.setMaxListeners(0);
+    this.addBytes = this.db.prepare('UPDATE topic_bytes SET bytes = bytes + ? WHERE topic = ?');
   }
 
   private table(topic: string): string {
@@ -61,6 +64,13 @@ export class SqliteEventLog implements EventLog {
       this.db.exec(`CREATE TABLE IF NOT EXISTS "t_${topic}" (
         position INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE, ts INTEGER NOT NULL, value TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS "t_${topic}_ts" ON "t_${topic}"(ts);`);
+      // Size is kept as a running total so stats() and size retention need no full scan.
+      this.db
+        .prepare(
+          `INSERT OR IGNORE INTO topic_bytes (topic, bytes)
+           SELECT ?, coalesce(sum(octet_length(value) + coalesce(octet_length(key), 0) + 16), 0) FROM "t_${topic}"`,
+        )
+        .run(topic);
       this.topics.add(topic);
     }
     return `"t_${topic}"`;
@@ -101,14 +111,18 @@ export class SqliteEventLog implements EventLog {
           const now = Date.now();
           const positions: (number | null)[] = [];
           let duplicates = 0;
+          let bytes = 0;
           for (const r of p.records) {
             const info = insert.run(r.key ?? null, r.timestamp ?? now, r.value);
-            if (info.changes === 1) positions.push(Number(info.lastInsertRowid));
-            else {
+            if (info.changes === 1) {
+              positions.push(Number(info.lastInsertRowid));
+              bytes += Buffer.byteLength(r.value) + (r.key ? Buffer.byteLength(r.key) : 0) + 16;
+            } else {
               duplicates++;
               positions.push((findKey.get(r.key) as { position: number } | undefined)?.position ?? null);
             }
           }
+          this.addBytes.run(bytes, p.topic);
           results.push({ positions, duplicates });
           touched.add(p.topic);
         }
@@ -232,42 +246,54 @@ export class SqliteEventLog implements EventLog {
     const t = this.table(topic);
     const row = this.db
       .prepare(
-        `SELECT coalesce(min(position), 0) AS firstPosition, coalesce(max(position), 0) AS lastPosition, count(*) AS records,
-         coalesce(sum(length(value) + coalesce(length(key), 0) + 16), 0) AS bytes FROM ${t}`,
+        `SELECT coalesce(min(position), 0) AS firstPosition, coalesce(max(position), 0) AS lastPosition,
+         count(*) AS records FROM ${t}`,
       )
-      .get() as Omit<TopicStats, 'topic'>;
+      .get() as Omit<TopicStats, 'topic' | 'bytes'>;
     const seqRow = this.db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').get(`t_${topic}`) as
       | { seq: number }
       | undefined;
-    return { topic, ...row, lastPosition: Math.max(row.lastPosition, seqRow?.seq ?? 0) };
+    const { bytes } = this.db.prepare('SELECT bytes FROM topic_bytes WHERE topic = ?').get(topic) as {
+      bytes: number;
+    };
+    return { topic, ...row, bytes, lastPosition: Math.max(row.lastPosition, seqRow?.seq ?? 0) };
+  }
+
+  /** Deletes matching rows and takes their size off the running total, in one transaction. */
+  private drop(topic: string, where: string, arg: number): number {
+    const t = this.table(topic);
+    return this.db.transaction(() => {
+      const sizes = this.db
+        .prepare(
+          `DELETE FROM ${t} WHERE ${where} RETURNING octet_length(value) + coalesce(octet_length(key), 0) + 16 AS size`,
+        )
+        .all(arg) as { size: number }[];
+      this.addBytes.run(-sizes.reduce((sum, r) => sum + r.size, 0), topic);
+      return sizes.length;
+    })();
   }
 
   async enforceRetention(topic: string, policy: { maxAgeMs?: number; maxBytes?: number }): Promise<number> {
     const t = this.table(topic);
     let dropped = 0;
-    if (policy.maxAgeMs !== undefined) {
-      dropped += this.db.prepare(`DELETE FROM ${t} WHERE ts < ?`).run(Date.now() - policy.maxAgeMs).changes;
-    }
+    if (policy.maxAgeMs !== undefined) dropped += this.drop(topic, 'ts < ?', Date.now() - policy.maxAgeMs);
     if (policy.maxBytes !== undefined) {
       const { bytes } = await this.stats(topic);
       if (bytes > policy.maxBytes) {
-        // Walk from the newest record back, keeping what fits; delete everything older.
-        let kept = 0;
+        // Walk from the oldest record, dropping until what is left fits.
+        let excess = bytes - policy.maxBytes;
         let cutoff = 0;
         const it = this.db
           .prepare(
-            `SELECT position, length(value) + coalesce(length(key), 0) + 16 AS size FROM ${t} ORDER BY position DESC`,
+            `SELECT position, octet_length(value) + coalesce(octet_length(key), 0) + 16 AS size FROM ${t} ORDER BY position`,
           )
           .iterate() as IterableIterator<{ position: number; size: number }>;
         for (const r of it) {
-          if (kept + r.size > policy.maxBytes) {
-            cutoff = r.position;
-            break;
-          }
-          kept += r.size;
+          cutoff = r.position;
+          excess -= r.size;
+          if (excess <= 0) break;
         }
-        if (cutoff > 0)
-          dropped += this.db.prepare(`DELETE FROM ${t} WHERE position <= ?`).run(cutoff).changes;
+        if (cutoff > 0) dropped += this.drop(topic, 'position <= ?', cutoff);
       }
     }
     return dropped;
