@@ -84,6 +84,29 @@ program
     process.exitCode = await runDemo(config(), o);
   });
 
+const stream = program.command('stream').description('inspect the durable stream and replay consumers');
+stream
+  .command('status')
+  .description("records, size and positions per topic, and each consumer group's lag")
+  .action(async () => {
+    const { streamStatus } = await import('./stream.js');
+    process.exitCode = await streamStatus(config());
+  });
+stream
+  .command('replay')
+  .description('move a consumer group back (or forward) so it handles records again; stop the server first')
+  .argument('<group>', 'consumer group, e.g. lake')
+  .addOption(new Option('--topic <topic>', 'topic').choices(['events', 'bad_records']).default('events'))
+  .option('--time <iso>', 'from the first record appended at or after this time')
+  .option('--position <n>', 'from this stream position', (v) => Number(v))
+  .option('--earliest', 'from the oldest record kept')
+  .action(
+    async (group: string, o: { topic: string; time?: string; position?: number; earliest?: boolean }) => {
+      const { streamSeek } = await import('./stream.js');
+      process.exitCode = await streamSeek(config(), o.topic, group, o);
+    },
+  );
+
 const sites = program.command('sites').description('manage sites and their write keys');
 sites
   .command('add')
