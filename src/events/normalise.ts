@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { anonymizeIp, cookielessVisitorId, parseUserAgent, referrerHost, urlParts } from './enrich.js';
 import { type CanonicalEvent, EVENT_TYPES, type EventType, type Mapped, ok, reject } from './model.js';
@@ -22,6 +23,8 @@ export interface IngestContext {
 }
 
 const EARLIEST_PLAUSIBLE = Date.UTC(2000, 0, 1);
+// Compiled once: checking every event with the interpreted Value.Check costs ~10× more.
+const wireCheck = TypeCompiler.Compile(WireEventSchema);
 const MAX_PROPS_BYTES = 32 * 1024;
 
 const ALIASES: Record<string, EventType> = {
@@ -168,7 +171,7 @@ export function fromWire(input: unknown, ctx: IngestContext): Mapped {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return reject('event must be a JSON object with at least "type"');
   }
-  if (!Value.Check(WireEventSchema, input)) return reject(schemaReason(input));
+  if (!wireCheck.Check(input)) return reject(schemaReason(input));
   const e = input as WireEvent;
   let time = ctx.receivedAt;
   if (e.time !== undefined) {
