@@ -12,6 +12,7 @@ import { LakeWriter } from './lake/writer.js';
 import { openMetaDb } from './meta/meta-db.js';
 import { createMetrics } from './ops/metrics.js';
 import { QuerySandbox } from './query/sandbox.js';
+import { RealtimeProcessor } from './realtime/processor.js';
 import { LakeSink } from './sinks/lake-sink.js';
 import { type EventLog, TOPICS } from './stream/event-log.js';
 import { SqliteEventLog } from './stream/sqlite-log.js';
@@ -65,6 +66,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
   const metrics = createMetrics(log, [
     { topic: TOPICS.events, group: 'lake' },
     { topic: TOPICS.badRecords, group: 'lake' },
+    { topic: TOPICS.events, group: 'realtime' },
+    { topic: TOPICS.badRecords, group: 'realtime' },
   ]);
   const writer = await LakeWriter.open(config.dataDir);
   let logSinkError = (err: Error) => console.error('lake sink:', err.message);
@@ -93,6 +96,21 @@ export async function startPlatform(config: Config): Promise<Platform> {
     memoryLimit: config.query.memoryLimit,
   });
 
+  let logRealtimeError = (err: Error) => console.error('realtime:', err.message);
+  const realtime = new RealtimeProcessor({
+    log,
+    dataDir: config.dataDir,
+    allowedLatenessMs: config.realtime.allowedLatenessMs,
+    includeBots: config.realtime.includeBots,
+    topK: config.realtime.topK,
+    feedSize: config.realtime.feedSize,
+    retentionMs: {
+      minute: config.realtime.minuteRetentionHours * 3_600_000,
+      hour: config.realtime.hourRetentionDays * 86_400_000,
+    },
+    onError: (err) => logRealtimeError(err),
+  });
+
   const app = await buildServer({
     config,
     log,
@@ -101,16 +119,24 @@ export async function startPlatform(config: Config): Promise<Platform> {
     salt: new DailySalt(meta),
     sandbox,
     metrics,
+    realtime,
     trackerJs: trackerSource(),
     ready: () => {
-      const checks = { stream: true, lake_events: sinks[0].ready, lake_bad_records: sinks[1].ready };
+      const checks = {
+        stream: true,
+        lake_events: sinks[0].ready,
+        lake_bad_records: sinks[1].ready,
+        realtime: realtime.status().running,
+      };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
   });
   logSinkError = (err) => app.log.warn({ err: err.message }, 'lake sink');
+  logRealtimeError = (err) => app.log.warn({ err: err.message }, 'realtime');
   for (const sink of sinks) {
     await sink.start();
   }
+  await realtime.start();
 
   const retention = setInterval(async () => {
     for (const topic of Object.values(TOPICS)) {
@@ -138,6 +164,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     async stop() {
       clearInterval(retention);
       await app.close();
+      await realtime.stop();
       for (const sink of sinks) await sink.stop();
       await log.close();
       writer.close();

@@ -11,10 +11,12 @@ import type { IngestContext } from '../events/normalise.js';
 import type { DailySalt } from '../events/salts.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { QuerySandbox } from '../query/sandbox.js';
+import type { RealtimeProcessor } from '../realtime/processor.js';
 import type { EventLog } from '../stream/event-log.js';
 import { badRecord, quarantine } from './ingest.js';
 import { registerApiRoutes } from './routes-api.js';
 import { registerCollectRoutes } from './routes-collect.js';
+import { registerRealtimeRoutes } from './routes-realtime.js';
 
 export interface ServerDeps {
   config: Config;
@@ -24,6 +26,7 @@ export interface ServerDeps {
   salt: DailySalt;
   sandbox: QuerySandbox;
   metrics: Metrics;
+  realtime: RealtimeProcessor;
   ready: () => { ready: boolean; checks: Record<string, boolean> };
   trackerJs: string;
 }
@@ -91,6 +94,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logger: config.server.logLevel === 'silent' ? false : { level: config.server.logLevel },
     bodyLimit: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
+    // Live (SSE) connections never go idle; close them on shutdown instead of waiting.
+    forceCloseConnections: true,
     // A log line per request would cost more than storing the event; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -152,6 +157,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   registerCollectRoutes(app, deps);
   registerApiRoutes(app, deps);
+  registerRealtimeRoutes(app, deps);
   return app;
 }
 

@@ -108,6 +108,38 @@ export const ConfigSchema = T.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    realtime: T.Object(
+      {
+        allowedLatenessMs: T.Integer({
+          minimum: 0,
+          default: 60_000,
+          description: 'how late an event may arrive and still count in its minute',
+        }),
+        includeBots: T.Boolean({
+          default: false,
+          description: 'count bot-flagged traffic in business metrics',
+        }),
+        topK: T.Integer({
+          minimum: 10,
+          maximum: 10_000,
+          default: 100,
+          description: 'items tracked per top list and window',
+        }),
+        feedSize: T.Integer({
+          minimum: 0,
+          maximum: 1000,
+          default: 50,
+          description: 'recent events kept per site for the live feed',
+        }),
+        minuteRetentionHours: T.Number({
+          minimum: 1,
+          default: 48,
+          description: 'closed minute windows kept',
+        }),
+        hourRetentionDays: T.Number({ minimum: 1, default: 30, description: 'closed hour windows kept' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     query: T.Object(
       {
         timeoutMs: T.Integer({
