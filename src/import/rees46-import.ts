@@ -1,10 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { open } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { BadRecord } from '../events/model.js';
 import { REES46_HEADER } from '../events/rees46.js';
-import { LAKE_TABLES, listPartitions, publishFile, tableDir } from '../lake/lake.js';
+import { LAKE_TABLES, listPartitions, tableDir } from '../lake/lake.js';
 import { LakeWriter, sqlString } from '../lake/writer.js';
 
 export interface ImportOptions {
@@ -50,19 +61,9 @@ const CSV_COLUMNS = `{'event_time': 'TIMESTAMP', 'event_type': '${EVENT_TYPES_EN
   'category_id': 'UBIGINT', 'category_code': 'VARCHAR', 'brand': 'VARCHAR', 'price': 'DOUBLE', 'user_id': 'BIGINT',
   'user_session': 'VARCHAR'}`;
 
-/**
- * The REES46 → canonical mapping in SQL (the same mapping as events/rees46.ts fromRees46Row,
- * which a test keeps in step). Rows that parse but break a rule get kind = 'bad' and their
- * reason in props, and are moved to bad_records after the pass.
- */
-function importSql(
-  file: string,
-  tag: string,
-  siteId: string,
-  receivedAt: number,
-  maxFutureMs: number,
-): string {
-  const reason = `CASE
+/** Why a parsed row breaks a rule, or NULL; the same rules as events/rees46.ts fromRees46Row. */
+function reasonSql(receivedAt: number, maxFutureMs: number): string {
+  return `CASE
       WHEN event_time IS NULL THEN 'event_time is empty'
       WHEN event_type IS NULL THEN 'event_type is empty'
       WHEN product_id IS NULL THEN 'product_id is empty'
@@ -70,48 +71,73 @@ function importSql(
       WHEN event_time > epoch_ms(${receivedAt + maxFutureMs}) THEN 'event time is in the future; check the exporter''s clock'
       WHEN price < 0 THEN 'price is negative'
     END`;
+}
+
+/**
+ * Every parsed row of the file with its rule check and its row number. `rowid` of the parsed
+ * table is the row's position among the rows DuckDB could parse (the table is filled in file
+ * order, see importRees46), which is what makes event ids deterministic per (file, row).
+ */
+function checkedRowsSql(receivedAt: number, maxFutureMs: number): string {
+  return `(SELECT *, ${reasonSql(receivedAt, maxFutureMs)} AS reason, rowid + 1 AS rn FROM parsed)`;
+}
+
+/**
+ * The REES46 → canonical mapping in SQL (the same mapping as events/rees46.ts fromRees46Row;
+ * rees46-import.test.ts keeps them in step), for the rows that pass every rule. Constant and
+ * few-valued text columns are written from ENUMs: Parquet gets the same dictionary-encoded
+ * strings (they read back as VARCHAR), without hashing every value to build the dictionary.
+ */
+function mappedSql(tag: string, siteId: string, receivedAt: number, maxFutureMs: number): string {
+  const id = `${sqlString(`${tag}-`)} || rn`;
   return `SELECT
-      CASE WHEN reason IS NULL THEN 'ok' ELSE 'bad' END AS kind,
-      ${sqlString(`${tag}-`)} || rn AS event_id,
+      ${id} AS event_id,
       event_time,
       epoch_ms(${receivedAt}) AS received_at,
-      ${sqlString(siteId)} AS site_id,
-      event_type::VARCHAR AS event_type,
+      ${sqlString(siteId)}::ENUM(${sqlString(siteId)}) AS site_id,
+      event_type,
       NULL::VARCHAR AS event_name,
-      'import' AS source,
+      'import'::ENUM('import') AS source,
       product_id::VARCHAR AS product_id,
       category_id::VARCHAR AS category_id,
       category_code, brand, price,
       CASE WHEN event_type = 'purchase' THEN 1 END::INTEGER AS quantity,
       NULL::VARCHAR AS currency, NULL::VARCHAR AS order_id,
       CASE WHEN event_type = 'purchase' THEN price END AS revenue,
-      user_id::VARCHAR AS user_id, user_session,
-      coalesce(user_id::VARCHAR, user_session, ${sqlString(`${tag}-`)} || rn) AS visitor_id,
+      uid AS user_id, user_session,
+      coalesce(uid, user_session, ${id}) AS visitor_id,
       NULL::VARCHAR AS url, NULL::VARCHAR AS path, NULL::VARCHAR AS referrer, NULL::VARCHAR AS referrer_host,
       NULL::VARCHAR AS utm_source, NULL::VARCHAR AS utm_medium, NULL::VARCHAR AS utm_campaign,
       NULL::VARCHAR AS utm_term, NULL::VARCHAR AS utm_content,
       NULL::VARCHAR AS user_agent, NULL::VARCHAR AS browser, NULL::VARCHAR AS browser_version, NULL::VARCHAR AS os,
-      'other' AS device_type, false AS is_bot, NULL::VARCHAR AS ip,
-      CASE WHEN reason IS NOT NULL THEN json_object('reason', reason, 'row', rn,
-        'raw', concat_ws(',', coalesce(strftime(event_time, '%Y-%m-%d %H:%M:%S UTC'), ''), coalesce(event_type::VARCHAR, ''),
-          coalesce(product_id::VARCHAR, ''), coalesce(category_id::VARCHAR, ''), coalesce(category_code, ''),
-          coalesce(brand, ''), coalesce(price::VARCHAR, ''), coalesce(user_id::VARCHAR, ''), coalesce(user_session, '')))::VARCHAR
-        END AS props,
-      CASE WHEN reason IS NULL THEN event_time::DATE ELSE epoch_ms(${receivedAt})::DATE END AS dt,
-      CASE WHEN reason IS NULL THEN hour(event_time) ELSE hour(epoch_ms(${receivedAt})) END AS hour
-    FROM (
-      SELECT *, ${reason} AS reason, row_number() OVER () AS rn
-      FROM read_csv(${sqlString(file)}, header = true, delim = ',', quote = '"', escape = '"',
-        timestampformat = '%Y-%m-%d %H:%M:%S UTC', columns = ${CSV_COLUMNS},
-        store_rejects = true, rejects_table = 'import_rejects', rejects_scan = 'import_reject_scans')
-    )`;
+      'other'::ENUM('other') AS device_type, false AS is_bot, NULL::VARCHAR AS ip,
+      NULL::VARCHAR AS props,
+      event_time::DATE AS dt,
+      hour(event_time) AS hour
+    FROM (SELECT *, user_id::VARCHAR AS uid FROM ${checkedRowsSql(receivedAt, maxFutureMs)} WHERE reason IS NULL)`;
+}
+
+/** The rows that parse but break a rule, with their row number and the row rebuilt as text. */
+function ruleBreakersSql(receivedAt: number, maxFutureMs: number): string {
+  return `SELECT rn, reason, concat_ws(',', coalesce(strftime(event_time, '%Y-%m-%d %H:%M:%S UTC'), ''),
+        coalesce(event_type::VARCHAR, ''), coalesce(product_id::VARCHAR, ''), coalesce(category_id::VARCHAR, ''),
+        coalesce(category_code, ''), coalesce(brand, ''), coalesce(price::VARCHAR, ''), coalesce(user_id::VARCHAR, ''),
+        coalesce(user_session, '')) AS raw
+    FROM ${checkedRowsSql(receivedAt, maxFutureMs)} WHERE reason IS NOT NULL ORDER BY rn`;
 }
 
 /**
- * `storepulse import FILE --format rees46`: one streaming DuckDB pass from CSV (or .csv.gz)
- * to Hive-partitioned Parquet in the lake. Rows DuckDB cannot parse, and rows that break a
- * rule, go to bad_records with their line and reason. Imports write straight to the lake
- * (history does not need the live stream) with names that make a re-import idempotent.
+ * `storepulse import FILE --format rees46`: DuckDB parses the CSV (or .csv.gz) in parallel into
+ * a scratch table, then maps and writes it as Hive-partitioned Parquet into the lake. Rows DuckDB
+ * cannot parse, and rows that break a rule, go to bad_records with their line and reason.
+ * Imports write straight to the lake (history does not need the live stream) with names that
+ * make a re-import idempotent.
+ *
+ * Why two statements: event ids and line numbers need each row's position in the file. A
+ * `row_number() OVER ()` in the same pipeline as the reader makes DuckDB run the whole pipeline
+ * (parse, map, partition, write) on one thread. Filling a table instead keeps the parse parallel
+ * and, with preserve_insertion_order, keeps file order, so the table's rowid is the position;
+ * the second statement (map + partitioned write) is parallel too. See bench/import.ts.
  */
 export async function importRees46(fileArg: string, o: ImportOptions): Promise<ImportSummary> {
   const file = resolve(fileArg);
@@ -127,33 +153,49 @@ export async function importRees46(fileArg: string, o: ImportOptions): Promise<I
   const db = await DuckDBInstance.create(':memory:', {
     threads: String(o.threads ?? 2),
     temp_directory: join(scratch, 'spill'),
+    // rowid = position in the file relies on this (it is DuckDB's default; stated to be sure).
+    preserve_insertion_order: 'true',
   });
   const conn = await db.connect();
-  await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
-  const timer = o.onProgress
-    ? setInterval(() => {
-        const p = conn.progress;
-        if (p.percentage >= 0) o.onProgress?.(Math.min(1, p.percentage / 100));
-      }, 200)
-    : null;
   const out = join(scratch, 'out');
-  const T0 = performance.now(); console.error('setup', Math.round(T0-started));
+  let loaded: number;
+  let bad: BadRecord[];
+  let filesWritten: number;
   try {
-    await conn.run(
-      `COPY (${importSql(file, tag, o.siteId, receivedAt, o.maxFutureMs)}) TO ${sqlString(out)}
-        (FORMAT parquet, PARTITION_BY (kind, dt, hour), WRITE_PARTITION_COLUMNS false)`,
-    );
+    // Progress: parsing is about 40% of the work, mapping and writing the rest.
+    let phase: [number, number] = [0, 0.4];
+    if (o.onProgress) await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
+    const timer = o.onProgress
+      ? setInterval(() => {
+          const p = conn.progress;
+          if (p.percentage >= 0)
+            o.onProgress?.(Math.min(1, phase[0] + (phase[1] - phase[0]) * (p.percentage / 100)));
+        }, 200)
+      : null;
+    try {
+      await conn.run(
+        `CREATE TABLE parsed AS SELECT * FROM read_csv(${sqlString(file)}, header = true, delim = ',', quote = '"',
+          escape = '"', timestampformat = '%Y-%m-%d %H:%M:%S UTC', columns = ${CSV_COLUMNS},
+          store_rejects = true, rejects_table = 'import_rejects', rejects_scan = 'import_reject_scans')`,
+      );
+      phase = [0.4, 1];
+      const copied = await conn.run(
+        `COPY (${mappedSql(tag, o.siteId, receivedAt, o.maxFutureMs)}) TO ${sqlString(out)}
+          (FORMAT parquet, PARTITION_BY (dt, hour), WRITE_PARTITION_COLUMNS false)`,
+      );
+      loaded = Number(copied.rowsChanged);
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+    bad = await collectBadRows(conn, file, o.siteId, receivedAt, o.maxFutureMs);
+    await conn.run('DROP TABLE parsed');
+    filesWritten = await publishImport(o.dataDir, out, tag);
   } finally {
-    if (timer) clearInterval(timer);
+    conn.closeSync();
+    db.closeSync();
   }
   o.onProgress?.(1);
-  const T1 = performance.now(); console.error('copy', Math.round(T1-T0));
 
-  const filesWritten = publishImport(o.dataDir, join(out, 'kind=ok'), tag);
-  const bad = await collectBadRows(conn, join(out, 'kind=bad'), file, o.siteId, receivedAt);
-  const T2 = performance.now(); console.error('publish+bad', Math.round(T2-T1));
-  const loaded = await countRows(conn, o.dataDir, tag);
-  console.error('count', Math.round(performance.now()-T2));
   if (bad.length > 0) {
     const writer = await LakeWriter.open(o.dataDir);
     try {
@@ -166,8 +208,6 @@ export async function importRees46(fileArg: string, o: ImportOptions): Promise<I
       writer.close();
     }
   }
-  conn.closeSync();
-  db.closeSync();
   rmSync(scratch, { recursive: true, force: true });
 
   const counts = new Map<string, number>();
@@ -201,31 +241,76 @@ function checkHeader(file: string): void {
   }
 }
 
-/** Moves `kind=ok/dt=…/hour=H/*.parquet` into the lake as `import-<tag>-<n>.parquet`, replacing an earlier import of the same file. */
-function publishImport(dataDir: string, okDir: string, tag: string): number {
+/**
+ * Moves `dt=…/hour=H/*.parquet` into the lake as `import-<tag>-<n>.parquet`, replacing an
+ * earlier import of the same file. Same durability as lake.publishFile (file fsynced before
+ * the rename, directory after), but the fsyncs of all files, then of all directories, run
+ * concurrently on libuv's pool instead of one after another: an import writes hundreds.
+ */
+async function publishImport(dataDir: string, outDir: string, tag: string): Promise<number> {
   const events = tableDir(dataDir, 'events');
+  const previous = new Set<string>();
   for (const [partition, files] of listPartitions(events)) {
-    for (const f of files) if (f.name.startsWith(`import-${tag}-`)) rmSync(join(events, partition, f.name));
+    for (const f of files)
+      if (f.name.startsWith(`import-${tag}-`)) previous.add(join(events, partition, f.name));
   }
-  if (!existsSync(okDir)) return 0;
-  let n = 0;
-  for (const dt of readdirSync(okDir)) {
-    for (const hourDir of readdirSync(join(okDir, dt))) {
-      const hour = hourDir.replace(/^hour=(\d)$/, 'hour=0$1');
-      for (const f of readdirSync(join(okDir, dt, hourDir)).filter((x) => x.endsWith('.parquet'))) {
-        publishFile(join(okDir, dt, hourDir, f), join(events, dt, hour), `import-${tag}-${n++}.parquet`);
+  const moves: { from: string; dir: string; to: string }[] = [];
+  if (existsSync(outDir)) {
+    for (const dt of readdirSync(outDir).sort()) {
+      for (const hourDir of readdirSync(join(outDir, dt)).sort()) {
+        const hour = hourDir.replace(/^hour=(\d)$/, 'hour=0$1');
+        for (const f of readdirSync(join(outDir, dt, hourDir)).filter((x) => x.endsWith('.parquet'))) {
+          const dir = join(events, dt, hour);
+          moves.push({
+            from: join(outDir, dt, hourDir, f),
+            dir,
+            to: join(dir, `import-${tag}-${moves.length}.parquet`),
+          });
+        }
       }
     }
   }
-  return n;
+  await eachConcurrently(moves, 16, (m) => fsyncPathAsync(m.from));
+  const dirs = new Set<string>();
+  for (const m of moves) {
+    if (!dirs.has(m.dir)) {
+      mkdirSync(m.dir, { recursive: true });
+      dirs.add(m.dir);
+      dirs.add(dirname(m.dir));
+    }
+    renameSync(m.from, m.to);
+    previous.delete(m.to);
+  }
+  if (dirs.size > 0) dirs.add(events);
+  await eachConcurrently([...dirs], 16, fsyncPathAsync);
+  // A re-import that wrote fewer files than last time: the rest of the old import goes.
+  for (const old of previous) rmSync(old, { force: true });
+  return moves.length;
+}
+
+async function fsyncPathAsync(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function eachConcurrently<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 async function collectBadRows(
   conn: DuckDBConnection,
-  badDir: string,
   file: string,
   siteId: string,
   receivedAt: number,
+  maxFutureMs: number,
 ): Promise<BadRecord[]> {
   const bad: BadRecord[] = [];
   const record = (reason: string, raw: string, line: number | null): BadRecord => ({
@@ -260,29 +345,17 @@ async function collectBadRows(
     const e = byLine.get(l)!;
     bad.push(record(`line ${l}: ${e.reasons.join('; ')}`, e.raw, l));
   }
-  if (existsSync(badDir)) {
-    const rows = await conn.runAndReadAll(
-      `SELECT props FROM read_parquet(${sqlString(`${badDir}/*/*/*.parquet`)}, hive_partitioning = false)`,
-    );
-    for (const [props] of rows.getRowsJS()) {
-      const p = JSON.parse(String(props)) as { reason: string; row: number; raw: string };
-      // row counts parsed rows only; add the header and every rejected line before it.
-      let line = Number(p.row) + 1;
-      for (const r of rejectLines) if (r <= line) line++;
-      bad.push(record(`line ${line}: ${p.reason}`, p.raw, line));
+  // Rows that parsed but break a rule, in row order. Row n is line n + 1 (the header) plus
+  // every rejected line before it; both lists are sorted, so one walk maps them all.
+  const rows = await conn.runAndReadAll(ruleBreakersSql(receivedAt, maxFutureMs));
+  let skipped = 0;
+  for (const [rn, reason, raw] of rows.getRowsJS()) {
+    let line = Number(rn) + 1 + skipped;
+    while (skipped < rejectLines.length && rejectLines[skipped] <= line) {
+      skipped++;
+      line++;
     }
+    bad.push(record(`line ${line}: ${reason}`, String(raw), line));
   }
   return bad;
-}
-
-async function countRows(conn: DuckDBConnection, dataDir: string, tag: string): Promise<number> {
-  const events = tableDir(dataDir, 'events');
-  const files = [...listPartitions(events)].flatMap(([partition, fs]) =>
-    fs.filter((f) => f.name.startsWith(`import-${tag}-`)).map((f) => join(events, partition, f.name)),
-  );
-  if (files.length === 0) return 0;
-  const r = await conn.runAndReadAll(
-    `SELECT count(*) FROM read_parquet([${files.map(sqlString).join(', ')}])`,
-  );
-  return Number(r.getRowsJS()[0][0]);
 }
