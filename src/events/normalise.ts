@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { anonymizeIp, cookielessVisitorId, parseUserAgent, referrerHost, urlParts } from './enrich.js';
+import { uuidv7 } from './ids.js';
 import { type CanonicalEvent, EVENT_TYPES, type EventType, type Mapped, ok, reject } from './model.js';
 import { type WireEvent, WireEventSchema } from './wire.js';
 
@@ -89,7 +89,7 @@ export function buildEvent(ctx: IngestContext, f: EventFields): CanonicalEvent {
   const parts = urlParts(f.url);
   const rawIp = f.ip ?? ctx.ip;
   return {
-    event_id: f.event_id ?? randomUUID(),
+    event_id: f.event_id ?? uuidv7(ctx.receivedAt),
     event_time: f.event_time,
     received_at: ctx.receivedAt,
     site_id: ctx.siteId,

@@ -135,9 +135,9 @@ export class WindowAggregate {
         break;
       case 'purchase': {
         this.funnel.purchase.addKey(visitorKey);
-        if (e.revenue !== null && Number.isFinite(e.revenue))
-          this.revenueCents += Math.round(e.revenue * 100);
-        if (e.order_id === null) this.orders++;
+        if (e.revenue != null && Number.isFinite(e.revenue)) this.revenueCents += Math.round(e.revenue * 100);
+        if (e.order_id == null)
+          this.orders++; // stream records omit null fields
         else if (!this.orderIds?.has(e.order_id)) {
           this.orderIds?.add(e.order_id);
           this.orders++;

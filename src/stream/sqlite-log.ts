@@ -104,10 +104,10 @@ export class SqliteEventLog implements EventLog {
       this.db.transaction(() => {
         for (const p of batch) {
           const t = this.table(p.topic);
-          const insert = this.db.prepare(
+          const insert = this.stmt(
             `INSERT INTO ${t} (key, ts, value) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING`,
           );
-          const findKey = this.db.prepare(`SELECT position FROM ${t} WHERE key = ?`);
+          const findKey = this.stmt(`SELECT position FROM ${t} WHERE key = ?`);
           const now = Date.now();
           const positions: (number | null)[] = [];
           let duplicates = 0;
@@ -148,13 +148,22 @@ export class SqliteEventLog implements EventLog {
     return (this.db.prepare(`SELECT max(position) AS p FROM ${t}`).get() as { p: number | null }).p ?? 0;
   }
 
+  /** Prepared statements are reused: preparing costs more than a small insert. */
+  private readonly statements = new Map<string, Database.Statement>();
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
   private readAfter(topic: string, after: number, limit: number): StoredRecord[] {
     const t = this.table(topic);
-    return this.db
-      .prepare(
-        `SELECT position, key, ts AS timestamp, value FROM ${t} WHERE position > ? ORDER BY position LIMIT ?`,
-      )
-      .all(after, limit) as StoredRecord[];
+    return this.stmt(
+      `SELECT position, key, ts AS timestamp, value FROM ${t} WHERE position > ? ORDER BY position LIMIT ?`,
+    ).all(after, limit) as StoredRecord[];
   }
 
   async read(topic: string, from: StartFrom, limit: number): Promise<StoredRecord[]> {
@@ -220,7 +229,14 @@ export class SqliteEventLog implements EventLog {
           const deadline = Date.now() + maxWaitMs;
           while (!stopped && records.length < maxBatch && Date.now() < deadline) {
             await sleep(Math.min(POLL_MS, deadline - Date.now()));
-            records = this.readAfter(topic, position, maxBatch);
+            // Read only what arrived since: re-reading the whole pending batch on every wake-up
+            // made a waiting consumer cost more than the appends it waited for.
+            const more = this.readAfter(
+              topic,
+              records[records.length - 1].position,
+              maxBatch - records.length,
+            );
+            records = records.concat(more);
           }
         }
         await handler(records);
