@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { ApiKeys } from './auth/api-keys.js';
+import { createAuthServices } from './auth/services.js';
 import { SiteRegistry } from './auth/sites.js';
 import { buildServer } from './collector/server.js';
 import type { Config } from './config/schema.js';
@@ -42,6 +43,8 @@ export interface Platform {
   app: FastifyInstance;
   url: string;
   firstRun: { siteId: string; writeKey: string; apiKey: string } | null;
+  /** While no user exists: the one-time link that creates the first admin (valid 24 h). */
+  setupUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -62,6 +65,9 @@ export async function startPlatform(config: Config): Promise<Platform> {
     const { key } = apiKeys.create('first-run admin', ['admin']);
     firstRun = { siteId: site.id, writeKey: site.writeKey, apiKey: key };
   }
+  const auth = createAuthServices(meta, apiKeys, config.auth);
+  // No default password either: until a user exists, each start prints a fresh setup link.
+  const setupToken = auth.users.count() === 0 ? auth.setup.issue().token : null;
 
   const metrics = createMetrics(log, [
     { topic: TOPICS.events, group: 'lake' },
@@ -116,6 +122,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     log,
     sites,
     apiKeys,
+    auth,
     salt: new DailySalt(meta),
     sandbox,
     metrics,
@@ -157,10 +164,12 @@ export async function startPlatform(config: Config): Promise<Platform> {
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
 
+  const publicUrl = config.auth.publicUrl.replace(/\/+$/, '') || url;
   return {
     app,
     url,
     firstRun,
+    setupUrl: setupToken ? `${publicUrl}/setup?token=${setupToken}` : null,
     async stop() {
       clearInterval(retention);
       await app.close();

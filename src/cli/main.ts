@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { ConfigError, configHelp, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 
@@ -150,6 +150,57 @@ keys
   .action(async (id: string) => {
     const { keysRevoke } = await import('./admin.js');
     process.exitCode = keysRevoke(config(), id);
+  });
+
+const users = program.command('users').description('manage dashboard users (roles: viewer, analyst, admin)');
+const roleOption = () =>
+  new Option('--role <role>', 'viewer: realtime; analyst: + SQL; admin: + users, keys, audit').choices([
+    'viewer',
+    'analyst',
+    'admin',
+  ]);
+users
+  .command('add')
+  .description('add a user; asks for the password on a terminal')
+  .argument('<email>')
+  .addOption(roleOption().default('viewer'))
+  .option('--password-stdin', 'read the password from standard input (for scripts)')
+  .action(async (email: string, o: { role: 'viewer' | 'analyst' | 'admin'; passwordStdin?: boolean }) => {
+    const { usersAdd } = await import('./users.js');
+    process.exitCode = await usersAdd(config(), email, o);
+  });
+users
+  .command('list')
+  .description('list users and their roles')
+  .action(async () => {
+    const { usersList } = await import('./users.js');
+    process.exitCode = usersList(config());
+  });
+users
+  .command('remove')
+  .description('remove a user and end their sessions')
+  .argument('<email>')
+  .action(async (email: string) => {
+    const { usersRemove } = await import('./users.js');
+    process.exitCode = usersRemove(config(), email);
+  });
+users
+  .command('set-role')
+  .description("change a user's role (applies to their open sessions at once)")
+  .argument('<email>')
+  .addArgument(new Argument('<role>').choices(['viewer', 'analyst', 'admin']))
+  .action(async (email: string, role: 'viewer' | 'analyst' | 'admin') => {
+    const { usersSetRole } = await import('./users.js');
+    process.exitCode = usersSetRole(config(), email, role);
+  });
+users
+  .command('set-password')
+  .description("set a user's password and end their sessions")
+  .argument('<email>')
+  .option('--password-stdin', 'read the password from standard input (for scripts)')
+  .action(async (email: string, o: { passwordStdin?: boolean }) => {
+    const { usersSetPassword } = await import('./users.js');
+    process.exitCode = await usersSetPassword(config(), email, o);
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -3,7 +3,11 @@ import { startPlatform } from '../platform.js';
 
 export async function serve(config: Config): Promise<void> {
   const platform = await startPlatform(config);
-  const { url, firstRun } = platform;
+  const { url, firstRun, setupUrl } = platform;
+  // Printed whenever no user exists yet: only the token's hash is stored, so a restart prints a new one.
+  const setup = setupUrl
+    ? `\n  Create the first admin (link works once, for 24 h; or run \`storepulse users add EMAIL --role admin\`):\n    setup link: ${setupUrl}\n`
+    : '';
   if (firstRun) {
     // Printed once: the key is stored only as a hash.
     console.log(`
@@ -17,10 +21,10 @@ export async function serve(config: Config): Promise<void> {
     curl -X POST ${url}/api/v1/events -H 'Authorization: Bearer ${firstRun.writeKey}' \\
          -H 'content-type: application/json' -d '{"type":"view","product_id":"42","price":9.99}'
     npm run storepulse -- query "select event_type, count(*) from events group by 1"
-`);
+${setup}`);
   } else {
     console.log(
-      `storepulse is running at ${url}  (data in ${config.dataDir}, ${config.mode} mode; \`storepulse sites list\` shows write keys)`,
+      `storepulse is running at ${url}  (data in ${config.dataDir}, ${config.mode} mode; \`storepulse sites list\` shows write keys)${setup}`,
     );
   }
   let stopping = false;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { QueryError } from '../query/sandbox.js';
-import { HttpError, requireApiKey, type ServerDeps } from './server.js';
+import { authenticate } from './routes-auth.js';
+import { HttpError, type ServerDeps } from './server.js';
 
 const QUERY_STATUS: Record<QueryError['code'], number> = {
   refused: 403,
@@ -22,7 +23,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ServerDeps): void 
   );
 
   app.post('/api/v1/query', async (req, reply) => {
-    requireApiKey(deps, req, 'query');
+    authenticate(deps, req, { role: 'analyst' });
     const body = req.body as { sql?: unknown; maxRows?: unknown };
     if (!body || typeof body !== 'object' || typeof body.sql !== 'string' || body.sql.trim() === '') {
       throw new HttpError(400, 'send {"sql": "SELECT …"}');

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SnapshotQuery } from '../realtime/snapshot.js';
-import { HttpError, requireApiKey, type ServerDeps } from './server.js';
+import { authenticate } from './routes-auth.js';
+import { HttpError, type ServerDeps } from './server.js';
 
 interface RealtimeQuery {
   range?: string;
@@ -41,7 +42,7 @@ export function registerRealtimeRoutes(app: FastifyInstance, deps: ServerDeps): 
   app.get<{ Params: { site: string }; Querystring: RealtimeQuery }>(
     '/api/v1/sites/:site/realtime',
     async (req) => {
-      requireApiKey(deps, req, 'query');
+      authenticate(deps, req, { role: 'viewer' });
       return deps.realtime.snapshot(siteOf(deps, req), parseSnapshotQuery(req.query));
     },
   );
@@ -50,7 +51,7 @@ export function registerRealtimeRoutes(app: FastifyInstance, deps: ServerDeps): 
   app.get<{ Params: { site: string }; Querystring: RealtimeQuery }>(
     '/api/v1/sites/:site/realtime/stream',
     async (req, reply) => {
-      requireApiKey(deps, req, 'query');
+      authenticate(deps, req, { role: 'viewer' });
       const site = siteOf(deps, req);
       const query = parseSnapshotQuery({ ...req.query, range: 'live' });
       reply.hijack();
@@ -80,10 +81,21 @@ export function registerRealtimeRoutes(app: FastifyInstance, deps: ServerDeps): 
           lastSent = Date.now();
         }
       }, 250);
-      req.raw.on('close', () => {
+      const stop = () => {
         clearInterval(tick);
+        clearInterval(recheck);
         unsubscribe();
-      });
+      };
+      // A stream outlives the check at its start: end it when the session or key stops being valid.
+      const recheck = setInterval(() => {
+        try {
+          authenticate(deps, req, { role: 'viewer' });
+        } catch {
+          stop();
+          res.end();
+        }
+      }, 30_000);
+      req.raw.on('close', stop);
     },
   );
 }

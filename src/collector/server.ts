@@ -5,6 +5,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { ApiKeys, Scope } from '../auth/api-keys.js';
+import type { AuthServices } from '../auth/services.js';
 import { originAllowed, type Site, type SiteRegistry } from '../auth/sites.js';
 import type { Config } from '../config/schema.js';
 import type { IngestContext } from '../events/normalise.js';
@@ -15,14 +16,18 @@ import type { RealtimeProcessor } from '../realtime/processor.js';
 import type { EventLog } from '../stream/event-log.js';
 import { badRecord, quarantine } from './ingest.js';
 import { registerApiRoutes } from './routes-api.js';
+import { registerAuthRoutes } from './routes-auth.js';
 import { registerCollectRoutes } from './routes-collect.js';
+import { registerOpsRoutes } from './routes-ops.js';
 import { registerRealtimeRoutes } from './routes-realtime.js';
+import { registerWebRoutes } from './routes-web.js';
 
 export interface ServerDeps {
   config: Config;
   log: EventLog;
   sites: SiteRegistry;
   apiKeys: ApiKeys;
+  auth: AuthServices;
   salt: DailySalt;
   sandbox: QuerySandbox;
   metrics: Metrics;
@@ -155,9 +160,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.code(503).send({ error: 'storepulse could not store this request; retry with backoff' });
   });
 
+  await registerAuthRoutes(app, deps);
   registerCollectRoutes(app, deps);
   registerApiRoutes(app, deps);
   registerRealtimeRoutes(app, deps);
+  registerOpsRoutes(app, deps);
+  registerWebRoutes(app);
   return app;
 }
 

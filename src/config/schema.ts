@@ -156,6 +156,55 @@ export const ConfigSchema = T.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    auth: T.Object(
+      {
+        secureCookies: T.Boolean({
+          default: false,
+          description:
+            'always mark the session cookie Secure (set it behind a TLS proxy that sends no X-Forwarded-Proto)',
+        }),
+        sessionIdleMinutes: T.Integer({
+          minimum: 1,
+          default: 60,
+          description: 'sign a session out after this long without a request',
+        }),
+        sessionMaxHours: T.Number({
+          minimum: 0.1,
+          default: 12,
+          description: 'sign a session out this long after login, however active',
+        }),
+        loginMaxFailures: T.Integer({
+          minimum: 1,
+          default: 5,
+          description: 'failed logins for one account within loginWindowMinutes that lock it',
+        }),
+        loginWindowMinutes: T.Integer({
+          minimum: 1,
+          default: 15,
+          description: 'window for counting failures',
+        }),
+        lockoutMinutes: T.Integer({
+          minimum: 1,
+          default: 15,
+          description: 'how long a locked account waits',
+        }),
+        loginIpBurst: T.Integer({
+          minimum: 1,
+          default: 20,
+          description: 'login attempts one IP may make at once (token bucket size)',
+        }),
+        loginIpPerMinute: T.Number({
+          minimum: 0.1,
+          default: 10,
+          description: 'login attempts one IP regains per minute',
+        }),
+        publicUrl: T.String({
+          default: '',
+          description: 'base URL users reach the server at, for the setup link (default: the listen address)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     sites: T.Array(Site, {
       default: [],
       description: 'sites declared in config (more can be added with `storepulse sites add`)',

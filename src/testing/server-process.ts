@@ -22,8 +22,11 @@ export interface ServerProcess {
   cleanup(): void;
 }
 
-/** Runs the storepulse CLI with tsx, as a user would; resolves with stdout. */
-export function runCli(args: string[], opts: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}) {
+/** Runs the storepulse CLI with tsx, as a user would; `input` is written to its stdin. */
+export function runCli(
+  args: string[],
+  opts: { dataDir?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(
       process.execPath,
@@ -35,6 +38,7 @@ export function runCli(args: string[], opts: { dataDir?: string; env?: NodeJS.Pr
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
   });
 }
 

@@ -1,0 +1,114 @@
+/**
+ * The JSON the dashboard reads. These mirror src/realtime/snapshot.ts, src/ops/summary.ts and the
+ * login contract; they are copied rather than imported because the server's modules pull in Node
+ * built-ins the browser build cannot type-check.
+ */
+
+export type Role = 'admin' | 'analyst' | 'viewer';
+export interface User {
+  email: string;
+  role: Role;
+}
+export interface Session {
+  user: User;
+  csrfToken: string;
+}
+
+export interface TopItem {
+  key: string;
+  count: number;
+  error: number;
+}
+export type TopList =
+  | 'pages'
+  | 'products'
+  | 'categories'
+  | 'brands'
+  | 'referrers'
+  | 'utmSources'
+  | 'utmCampaigns'
+  | 'browsers'
+  | 'os'
+  | 'devices';
+
+export interface WindowCounts {
+  events: number;
+  byType: Record<string, number>;
+  visitors: number;
+  orders: number;
+  revenue: number;
+  aov: number | null;
+  botEvents: number;
+}
+export interface AbnormalCounts {
+  late: number;
+  quarantined: number;
+  invalid: number;
+}
+export interface WindowSummary extends WindowCounts {
+  funnel: { view: number; cart: number; purchase: number };
+  bots: { events: number; share: number; byType: Record<string, number> };
+  top: Record<TopList, TopItem[]>;
+}
+export interface SeriesPoint extends WindowCounts, AbnormalCounts {
+  start: number;
+  closed: boolean;
+}
+export interface FeedItem {
+  event_id: string;
+  event_time: number;
+  received_at: number;
+  event_type: string;
+  event_name: string | null;
+  path: string | null;
+  product_id: string | null;
+  brand: string | null;
+  revenue: number | null;
+  visitor_id: string;
+  referrer_host: string | null;
+  browser: string | null;
+  os: string | null;
+  device_type: string | null;
+  is_bot: boolean;
+  late: boolean;
+}
+export interface Snapshot {
+  siteId: string;
+  resolution: 'minute' | 'hour';
+  from: number;
+  to: number;
+  watermark: number | null;
+  series: SeriesPoint[];
+  totals: WindowSummary & AbnormalCounts;
+  live: (WindowSummary & { activeVisitors: number; from: number; to: number }) | null;
+  recent: FeedItem[];
+  clamped: boolean;
+}
+
+export interface SiteSourceCount {
+  site: string;
+  source: string;
+  total: number;
+}
+export interface OpsSummary {
+  at: number;
+  ingested: { total: number; bySource: SiteSourceCount[] };
+  rejected: { total: number; bySource: SiteSourceCount[] };
+  streamLag: { topic: string; group: string; records: number }[];
+  lakeFlush: { table: string; flushes: number; seconds: number; records: number }[];
+  process: {
+    uptimeSeconds: number;
+    rssBytes: number;
+    heapUsedBytes: number;
+    heapTotalBytes: number;
+    cpuSeconds: number;
+    eventLoopLagSeconds: number | null;
+    eventLoopLagP99Seconds: number | null;
+  };
+  ready: { ready: boolean; checks: Record<string, boolean> };
+}
+
+export interface SiteInfo {
+  id: string;
+  name: string;
+}

@@ -1,0 +1,150 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, Unauthorized } from './api';
+import type { Session, SiteInfo } from './api-types';
+import { LivePage } from './live-page';
+import { LoginPage } from './login-page';
+import { OpsPage } from './ops-page';
+import { isRange, RANGES, type RangeId } from './ranges';
+import { queryParam, setQueryParam, useRoute } from './router';
+import { useTheme } from './theme';
+
+export function App() {
+  const { page, go } = useRoute();
+  const theme = useTheme();
+  // undefined while asking the server whether the cookie is still a session.
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [sites, setSites] = useState<SiteInfo[]>([]);
+  const [site, setSite] = useState(() => queryParam('site') ?? localStorage.getItem('storepulse.site') ?? '');
+  const [range, setRange] = useState<RangeId>(() => {
+    const r = queryParam('range');
+    return isRange(r) ? r : 'live';
+  });
+
+  const signedOut = useCallback(() => setSession(null), []);
+
+  useEffect(() => {
+    api.me().then(setSession, (err) => {
+      if (!(err instanceof Unauthorized)) console.error(err);
+      setSession(null);
+    });
+  }, []);
+
+  useEffect(() => {
+    if (session === null && page !== 'login' && page !== 'setup') go('login', true);
+    if (session && (page === 'login' || page === 'setup')) go('live', true);
+  }, [session, page, go]);
+
+  useEffect(() => {
+    if (!session) return;
+    api.sites().then(
+      (list) => {
+        setSites(list);
+        setSite((cur) => (list.some((s) => s.id === cur) ? cur : (list[0]?.id ?? '')));
+      },
+      (err) => (err instanceof Unauthorized ? signedOut() : console.error(err)),
+    );
+  }, [session, signedOut]);
+
+  useEffect(() => {
+    if (!site) return;
+    localStorage.setItem('storepulse.site', site);
+    setQueryParam('site', site);
+  }, [site]);
+
+  const logout = async () => {
+    if (session) await api.logout(session.csrfToken).catch(() => {});
+    setSession(null);
+  };
+
+  if (session === undefined) return <main className="loading muted">Loading…</main>;
+  if (session === null)
+    return (
+      <LoginPage onLogin={setSession} setupToken={page === 'setup' ? (queryParam('token') ?? '') : null} />
+    );
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand">
+          <span className="logo" aria-hidden="true" /> storepulse
+        </div>
+        <nav className="tabs" aria-label="Pages">
+          <a
+            href="/live"
+            aria-current={page === 'live' ? 'page' : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              go('live');
+            }}
+          >
+            Live
+          </a>
+          <a
+            href="/ops"
+            aria-current={page === 'ops' ? 'page' : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              go('ops');
+            }}
+          >
+            Ops
+          </a>
+        </nav>
+        <div className="controls">
+          <label>
+            <span className="sr-only">Site</span>
+            <select value={site} onChange={(e) => setSite(e.target.value)} data-testid="site-picker">
+              {sites.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name === s.id ? s.id : `${s.name} (${s.id})`}
+                </option>
+              ))}
+            </select>
+          </label>
+          {page === 'live' && (
+            <label>
+              <span className="sr-only">Time range</span>
+              <select
+                value={range}
+                onChange={(e) => {
+                  const r = e.target.value as RangeId;
+                  setRange(r);
+                  setQueryParam('range', r);
+                }}
+                data-testid="range-picker"
+              >
+                {RANGES.map((r) => (
+                  <option key={r.id} value={r.id}>
+                    {r.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <button
+            type="button"
+            className="ghost"
+            onClick={theme.toggle}
+            aria-label={`Switch to ${theme.effective === 'dark' ? 'light' : 'dark'} theme`}
+            data-testid="theme-toggle"
+          >
+            {theme.effective === 'dark' ? '☀' : '☾'}
+          </button>
+          <span className="user muted" title={session.user.role}>
+            {session.user.email}
+          </span>
+          <button type="button" className="ghost" onClick={logout} data-testid="logout">
+            Log out
+          </button>
+        </div>
+      </header>
+      {page === 'ops' ? (
+        <OpsPage theme={theme.effective} onUnauthorized={signedOut} />
+      ) : site ? (
+        <LivePage site={site} range={range} theme={theme.effective} onUnauthorized={signedOut} />
+      ) : (
+        <main className="muted pad">No sites yet: add one with `storepulse sites add`.</main>
+      )}
+    </div>
+  );
+}
