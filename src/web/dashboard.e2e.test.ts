@@ -25,6 +25,7 @@ const PASSWORD = 'correct horse battery staple 42';
 // Shown as text wherever they appear; if either ran, it would set window.__xss.
 const XSS_PRODUCT = '<img src=x onerror="window.__xss=1">';
 const XSS_BRAND = '<script>window.__xss=2</script>';
+const XSS_CAMPAIGN = '<img src=x onerror="window.__xss=3">';
 
 /** Builds web/dist the way `npm start` does, when it is missing or older than web/src. */
 function ensureDashboardBuilt() {
@@ -110,12 +111,31 @@ describe('dashboard in Chromium', { skip }, () => {
       },
       { type: 'view', product_id: 'e2e-lamp', brand: 'lumen', price: 30, visitor_id: 'e1' },
       { type: 'view', product_id: XSS_PRODUCT, brand: XSS_BRAND, price: 5, visitor_id: 'e2' },
+      // Hostile campaign and referrer.
+      {
+        type: 'page_view',
+        url: `https://shop.example/?utm_campaign=${encodeURIComponent(XSS_CAMPAIGN)}`,
+        referrer: 'https://evil.example/"><script>window.__xss=4</script>',
+        visitor_id: 'e3',
+      },
       { type: 'cart', product_id: 'e2e-lamp', price: 30, visitor_id: 'e1' },
       { type: 'purchase', product_id: 'e2e-lamp', price: 30, order_id: 'e2e-o1', visitor_id: 'e1' },
     ];
     // node's own fetch UA is flagged as a bot and kept out of business metrics: send a desktop Chrome's.
     const r = await postEvents(server, { events }, { 'user-agent': CHROME_UA });
     assert.equal(r.status, 200, JSON.stringify(r.body));
+    // A hostile user agent (a backend may pass the visitor's UA in the event): isbot flags it, so it
+    // shows under bots and in the feed, not in the business figures.
+    const hostileUa = await postEvents(
+      server,
+      {
+        type: 'view',
+        product_id: 'ua-probe',
+        user_agent: `<img src=x onerror="window.__xss=5"> ${CHROME_UA}`,
+      },
+      { 'user-agent': CHROME_UA },
+    );
+    assert.equal(hostileUa.status, 200);
 
     // No reload: the SSE stream brings the new numbers.
     await eventually(
@@ -132,6 +152,8 @@ describe('dashboard in Chromium', { skip }, () => {
     // Hostile fields are shown as inert text.
     await page.getByTestId('top-products').getByText(XSS_PRODUCT, { exact: true }).waitFor();
     await page.getByTestId('top-brands').getByText(XSS_BRAND, { exact: true }).waitFor();
+    await page.getByTestId('top-utm-campaigns').getByText(XSS_CAMPAIGN, { exact: true }).waitFor();
+    await page.getByTestId('top-referrers').getByText('evil.example').waitFor();
     assert.equal(await page.evaluate(() => (window as { __xss?: number }).__xss), undefined);
     assert.equal(await page.locator('img[src="x"]').count(), 0);
     await page.screenshot({ path: new URL('dashboard-live.png', ARTIFACTS).pathname, fullPage: true });
