@@ -7,6 +7,8 @@ import { httpIngest } from './http-ingest.js';
 import { importBench } from './import.js';
 import { latency } from './latency.js';
 import { type Bench, type BenchResult, fmt } from './lib.js';
+import { realtimeThroughput } from './realtime-throughput.js';
+import { sseLatency } from './sse-latency.js';
 import { streamAppend } from './stream-append.js';
 
 /**
@@ -17,8 +19,24 @@ import { streamAppend } from './stream-append.js';
  * Progress goes to stderr, the table to stdout. Every benchmark repeats and reports medians;
  * --quick runs each once, shorter, for a smoke test.
  */
-const BENCHES: Bench[] = [httpIngest, batchIngest, streamAppend, importBench, latency];
-const ALIASES: Record<string, string> = { http: 'a', batch: 'b', stream: 'c', import: 'd', latency: 'e' };
+const BENCHES: Bench[] = [
+  httpIngest,
+  batchIngest,
+  streamAppend,
+  importBench,
+  latency,
+  realtimeThroughput,
+  sseLatency,
+];
+const ALIASES: Record<string, string> = {
+  http: 'a',
+  batch: 'b',
+  stream: 'c',
+  import: 'd',
+  latency: 'e',
+  realtime: 'f',
+  sse: 'g',
+};
 
 function parseArgs(argv: string[]) {
   const o = { only: null as Set<string> | null, quick: false, json: null as string | null };

@@ -75,7 +75,7 @@ export async function ingest(
           TOPICS.events,
           events.map((e) => ({
             key: `${e.site_id}:${e.event_id}`,
-            value: JSON.stringify(e),
+            value: streamJson(e),
             timestamp: e.received_at,
           })),
         )
