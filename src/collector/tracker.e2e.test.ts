@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../testing/browser.js';
 import { eventually, runCli, type ServerProcess, sql, startServer } from '../testing/server-process.js';
 
 // sp.js in Debian's Chromium, on a shop page served from another origin than storepulse.
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no browser at ${CHROMIUM}; install Debian's "chromium" package to run the tracker e2e test`;
+const skip = chromiumMissing();
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 // A desktop Chrome as real shoppers send it (the default headless UA says HeadlessChrome).
 const DESKTOP_CHROME =
@@ -71,22 +69,7 @@ describe('sp.js tracker in Chromium', { skip }, () => {
   let shop: { http: Server; origin: string };
 
   before(async () => {
-    [server, browser] = await Promise.all([
-      startServer(),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-sync',
-        ],
-      }),
-    ]);
+    [server, browser] = await Promise.all([startServer(), launchChromium()]);
     shop = await startShop(server);
   });
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../testing/browser.js';
 import { CHROME_UA } from '../testing/ingest-context.js';
 import {
   eventually,
@@ -14,10 +15,7 @@ import {
 } from '../testing/server-process.js';
 
 // The dashboard in Debian's Chromium: login, live updates over SSE, Ops, logout.
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no browser at ${CHROMIUM}; install Debian's "chromium" package to run the dashboard e2e test`;
+const skip = chromiumMissing();
 const ROOT = new URL('../../', import.meta.url);
 const ARTIFACTS = new URL('test-artifacts/', ROOT);
 const EMAIL = 'owner@shop.example';
@@ -45,22 +43,7 @@ describe('dashboard in Chromium', { skip }, () => {
 
   before(async () => {
     ensureDashboardBuilt();
-    [server, browser] = await Promise.all([
-      startServer(),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-sync',
-        ],
-      }),
-    ]);
+    [server, browser] = await Promise.all([startServer(), launchChromium()]);
     const added = await runCli(['users', 'add', EMAIL, '--role', 'admin', '--password-stdin'], {
       dataDir: server.dataDir,
       input: `${PASSWORD}\n`,
