@@ -5,7 +5,7 @@ import { progressBar } from './progress.js';
 export async function runImport(
   config: Config,
   file: string,
-  o: { format: 'rees46'; site: string; progress: boolean },
+  o: { format: 'rees46'; site: string; progress: boolean; memoryLimit?: string },
 ): Promise<number> {
   const bar = o.progress ? progressBar(`importing ${file}`) : null;
   let summary: Awaited<ReturnType<typeof importRees46>>;
@@ -14,6 +14,7 @@ export async function runImport(
       dataDir: config.dataDir,
       siteId: o.site,
       maxFutureMs: config.ingest.maxFutureSeconds * 1000,
+      memoryLimit: o.memoryLimit,
       onProgress: (f) => bar?.update(f),
     });
   } catch (err) {

@@ -59,10 +59,13 @@ program
   .addOption(new Option('--format <format>', 'input format').choices(['rees46']).default('rees46'))
   .option('--site <id>', 'site the rows belong to', 'default')
   .option('--no-progress', 'no progress bar')
-  .action(async (file: string, o: { format: 'rees46'; site: string; progress: boolean }) => {
-    const { runImport } = await import('./import.js');
-    process.exitCode = await runImport(config(), file, o);
-  });
+  .option('--memory-limit <size>', 'most memory DuckDB may use; beyond it work spills to the data dir', '1GB')
+  .action(
+    async (file: string, o: { format: 'rees46'; site: string; progress: boolean; memoryLimit: string }) => {
+      const { runImport } = await import('./import.js');
+      process.exitCode = await runImport(config(), file, o);
+    },
+  );
 
 program
   .command('demo')

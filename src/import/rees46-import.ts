@@ -23,6 +23,8 @@ export interface ImportOptions {
   siteId: string;
   maxFutureMs: number;
   threads?: number;
+  /** DuckDB's memory limit for the import (default 1GB); beyond it, work spills to the data dir. */
+  memoryLimit?: string;
   /** Called a few times a second with the fraction of the file read. */
   onProgress?: (fraction: number) => void;
 }
@@ -150,8 +152,11 @@ export async function importRees46(fileArg: string, o: ImportOptions): Promise<I
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
 
-  const db = await DuckDBInstance.create(':memory:', {
+  // The parsed rows live in a scratch database file, not in memory: with a memory limit DuckDB
+  // keeps only a bounded buffer pool, so a multi-gigabyte month imports in constant memory.
+  const db = await DuckDBInstance.create(join(scratch, 'parsed.duckdb'), {
     threads: String(o.threads ?? 2),
+    memory_limit: o.memoryLimit ?? '1GB',
     temp_directory: join(scratch, 'spill'),
     // rowid = position in the file relies on this (it is DuckDB's default; stated to be sure).
     preserve_insertion_order: 'true',
