@@ -15,6 +15,7 @@ describe('users', () => {
     assert.equal(r.value.email, 'ann@shop.example');
     assert.deepEqual(await users.create('ANN@shop.example', 'viewer', PW), {
       ok: false,
+      kind: 'conflict',
       reason: 'a user ann@shop.example already exists',
     });
     assert.match(reason(await users.create('not-an-email', 'viewer', PW)), /not an email/);
@@ -26,11 +27,24 @@ describe('users', () => {
     );
   });
 
+  it('creates one user when two requests for the same email race', async () => {
+    const { users } = testAuthServices();
+    const results = await Promise.all([
+      users.create('race@x.io', 'viewer', PW),
+      users.create('RACE@x.io', 'admin', PW),
+    ]);
+    assert.deepEqual(results.map((r) => (r.ok ? 'created' : r.kind)).sort(), ['conflict', 'created']);
+    assert.equal(users.count(), 1);
+  });
+
   it('keeps at least one admin', async () => {
     const { users } = testAuthServices();
     await users.create('root@x.io', 'admin', PW);
-    assert.match(reason(users.remove('root@x.io')), /only admin/);
+    const kept = users.remove('root@x.io');
+    assert.ok(!kept.ok && kept.kind === 'conflict');
+    assert.match(reason(kept), /only admin/);
     assert.match(reason(users.setRole('root@x.io', 'viewer')), /only admin/);
+    assert.ok(users.setRole('root@x.io', 'admin').ok, 'an admin may stay admin');
     await users.create('second@x.io', 'admin', PW);
     assert.ok(users.setRole('root@x.io', 'viewer').ok);
     assert.ok(users.remove('root@x.io').ok);
@@ -48,5 +62,34 @@ describe('users', () => {
     const s2 = sessions.create(ann.value.id, {});
     assert.ok(users.remove('ann@x.io').ok);
     assert.equal(sessions.resume(s2.id), null);
+  });
+
+  it('tells a missing user apart from a refused input', async () => {
+    const { users } = testAuthServices();
+    for (const r of [
+      users.remove('ghost@x.io'),
+      users.setRole('ghost@x.io', 'viewer'),
+      await users.setPassword('ghost@x.io', PW),
+    ]) {
+      assert.deepEqual(r, { ok: false, kind: 'not-found', reason: 'no user ghost@x.io' });
+    }
+    await users.create('ann@x.io', 'viewer', PW);
+    const weak = await users.setPassword('ann@x.io', 'short');
+    assert.ok(!weak.ok && weak.kind === undefined);
+    assert.match(weak.reason, /12 characters/);
+  });
+
+  it('keeps the session that changed its own password, and signs out the others', async () => {
+    const { users, sessions } = testAuthServices();
+    const boss = await users.create('boss@x.io', 'admin', PW);
+    assert.ok(boss.ok);
+    const here = sessions.create(boss.value.id, {});
+    const elsewhere = sessions.create(boss.value.id, {});
+    assert.ok(
+      (await users.setPassword('boss@x.io', 'another long passphrase', { keepSession: here.session.idHash }))
+        .ok,
+    );
+    assert.ok(sessions.resume(here.id));
+    assert.equal(sessions.resume(elsewhere.id), null);
   });
 });

@@ -11,8 +11,14 @@ export interface User {
   updatedAt: number;
 }
 
-/** An expected refusal (bad email, weak password, last admin…) with a message for the person. */
-export type UserResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+/**
+ * An expected refusal with a message for the person. `kind` says what refused it: `not-found` (no
+ * such user), `conflict` (the email is taken; the last admin must stay); absent, the input itself
+ * (bad email, role or password).
+ */
+export type UserResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; reason: string; kind?: 'not-found' | 'conflict' };
 
 interface UserRow {
   id: string;
@@ -32,6 +38,17 @@ const toUser = (r: UserRow): User => ({
 
 export const normaliseEmail = (email: string) => email.trim().toLowerCase();
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+const noUser = (email: string) => ({
+  ok: false as const,
+  kind: 'not-found' as const,
+  reason: `no user ${normaliseEmail(email)}`,
+});
+const onlyAdmin = (u: User) => ({
+  ok: false as const,
+  kind: 'conflict' as const,
+  reason: `${u.email} is the only admin; make another user admin first`,
+});
 
 /** Whether a user could be created with these values; the normalised email if so. */
 export function checkNewUser(emailIn: string, role: Role, password: string): UserResult<string> {
@@ -53,14 +70,16 @@ export class Users {
     if (!checked.ok) return checked;
     const email = checked.value;
     const passwordHash = await hashPassword(password);
-    if (this.byEmail(email)) return { ok: false, reason: `a user ${email} already exists` };
     const now = Date.now();
     const user: User = { id: randomUUID(), email, role, createdAt: now, updatedAt: now };
-    this.db
+    // ON CONFLICT rather than a look-up first: two requests for one email both pass a look-up.
+    const inserted = this.db
       .prepare(
-        'INSERT INTO users (id, email, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+        `INSERT INTO users (id, email, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (email) DO NOTHING`,
       )
-      .run(user.id, email, role, passwordHash, now, now);
+      .run(user.id, email, role, passwordHash, now, now).changes;
+    if (inserted === 0) return { ok: false, kind: 'conflict', reason: `a user ${email} already exists` };
     return { ok: true, value: user };
   }
 
@@ -94,45 +113,61 @@ export class Users {
 
   /** Removes the user and signs out all their sessions; the last admin stays. */
   remove(email: string): UserResult<User> {
-    const user = this.byEmail(email);
-    if (!user) return { ok: false, reason: `no user ${normaliseEmail(email)}` };
-    if (user.role === 'admin' && this.adminCount() === 1) {
-      return { ok: false, reason: `${user.email} is the only admin; make another user admin first` };
-    }
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(user.id);
-      this.db.prepare('DELETE FROM users WHERE id = ?').run(user.id);
-    })();
-    return { ok: true, value: user };
+    // IMMEDIATE: the admin count and the change are one step even when the CLI writes at the same time.
+    return this.db
+      .transaction((): UserResult<User> => {
+        const user = this.byEmail(email);
+        if (!user) return noUser(email);
+        if (user.role === 'admin' && this.adminCount() === 1) return onlyAdmin(user);
+        this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(user.id);
+        this.db.prepare('DELETE FROM users WHERE id = ?').run(user.id);
+        return { ok: true, value: user };
+      })
+      .immediate();
   }
 
   /** Changes a role; it applies to the user's open sessions at their next request. */
   setRole(email: string, role: Role): UserResult<{ user: User; previous: Role }> {
     if (!isRole(role)) return { ok: false, reason: `role must be one of ${ROLES.join(', ')}` };
-    const user = this.byEmail(email);
-    if (!user) return { ok: false, reason: `no user ${normaliseEmail(email)}` };
-    if (user.role === 'admin' && role !== 'admin' && this.adminCount() === 1) {
-      return { ok: false, reason: `${user.email} is the only admin; make another user admin first` };
-    }
-    const now = Date.now();
-    this.db.prepare('UPDATE users SET role = ?, updated_at = ? WHERE id = ?').run(role, now, user.id);
-    return { ok: true, value: { user: { ...user, role, updatedAt: now }, previous: user.role } };
+    return this.db
+      .transaction((): UserResult<{ user: User; previous: Role }> => {
+        const user = this.byEmail(email);
+        if (!user) return noUser(email);
+        if (user.role === 'admin' && role !== 'admin' && this.adminCount() === 1) return onlyAdmin(user);
+        const now = Date.now();
+        this.db.prepare('UPDATE users SET role = ?, updated_at = ? WHERE id = ?').run(role, now, user.id);
+        return { ok: true, value: { user: { ...user, role, updatedAt: now }, previous: user.role } };
+      })
+      .immediate();
   }
 
-  /** Sets a new password and signs out every session of the user. */
-  async setPassword(email: string, password: string): Promise<UserResult<User>> {
+  /**
+   * Sets a new password and signs out every session of the user but `keepSession` (a session's
+   * `idHash`): someone changing their own password stays signed in where they did it.
+   */
+  async setPassword(
+    email: string,
+    password: string,
+    opts: { keepSession?: string } = {},
+  ): Promise<UserResult<User>> {
     const user = this.byEmail(email);
-    if (!user) return { ok: false, reason: `no user ${normaliseEmail(email)}` };
+    if (!user) return noUser(email);
     const policy = checkPasswordPolicy(password, user.email);
     if (!policy.ok) return policy;
     const passwordHash = await hashPassword(password);
-    this.db.transaction(() => {
-      this.db
+    const now = Date.now();
+    const changed = this.db.transaction(() => {
+      const n = this.db
         .prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?')
-        .run(passwordHash, Date.now(), user.id);
-      this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(user.id);
+        .run(passwordHash, now, user.id).changes;
+      this.db
+        .prepare('DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ?')
+        .run(user.id, opts.keepSession ?? null);
+      return n;
     })();
-    return { ok: true, value: user };
+    // Removed while the hash was being computed.
+    if (changed === 0) return noUser(email);
+    return { ok: true, value: { ...user, updatedAt: now } };
   }
 
   private adminCount(): number {
