@@ -20,6 +20,7 @@ import { registerAuthRoutes } from './routes-auth.js';
 import { registerCollectRoutes } from './routes-collect.js';
 import { registerOpsRoutes } from './routes-ops.js';
 import { registerRealtimeRoutes } from './routes-realtime.js';
+import { registerUserRoutes } from './routes-users.js';
 import { registerWebRoutes } from './routes-web.js';
 
 export interface ServerDeps {
@@ -161,6 +162,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   await registerAuthRoutes(app, deps);
+  registerUserRoutes(app, deps);
   registerCollectRoutes(app, deps);
   registerApiRoutes(app, deps);
   registerRealtimeRoutes(app, deps);
