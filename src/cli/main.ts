@@ -110,6 +110,25 @@ stream
     },
   );
 
+const realtime = program.command('realtime').description('the live metrics of the running server');
+realtime
+  .command('rebuild')
+  .description(
+    'recompute the live metrics from the lake (includes imports) or the stream, e.g. after adding a metric',
+  )
+  .requiredOption('--from <time>', 'start of the history to rebuild (ISO-8601 or epoch ms)')
+  .addOption(
+    new Option('--source <source>', 'where the history comes from')
+      .choices(['lake', 'stream'])
+      .default('lake'),
+  )
+  .option('--url <url>', 'the running server', 'http://127.0.0.1:8080')
+  .option('--api-key <key>', 'admin API key (default: $STOREPULSE_API_KEY)')
+  .action(async (o: { from: string; source: 'lake' | 'stream'; url: string; apiKey?: string }) => {
+    const { realtimeRebuild } = await import('./realtime.js');
+    process.exitCode = await realtimeRebuild(o);
+  });
+
 const sites = program.command('sites').description('manage sites and their write keys');
 sites
   .command('add')

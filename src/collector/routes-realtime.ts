@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { actorOf } from '../auth/authenticate.js';
+import { RebuildJobs } from '../realtime/rebuild-job.js';
 import type { SnapshotQuery } from '../realtime/snapshot.js';
 import { authenticate } from './routes-auth.js';
 import { HttpError, type ServerDeps } from './server.js';
@@ -39,6 +41,31 @@ function siteOf(deps: ServerDeps, req: FastifyRequest<{ Params: { site: string }
 }
 
 export function registerRealtimeRoutes(app: FastifyInstance, deps: ServerDeps): void {
+  const rebuilds = new RebuildJobs(deps.realtime, (err) => app.log.warn({ err: err.message }, 'realtime'));
+
+  // Recompute the live metrics' history, e.g. after adding a metric or importing old data.
+  app.post('/api/v1/realtime/rebuild', async (req, reply) => {
+    const p = authenticate(deps, req, { role: 'admin' });
+    const body = (req.body ?? {}) as { from?: unknown; source?: unknown };
+    const source = body.source ?? 'lake';
+    const from = typeof body.from === 'number' ? body.from : Date.parse(String(body.from));
+    if ((source !== 'lake' && source !== 'stream') || !Number.isFinite(from)) {
+      throw new HttpError(
+        400,
+        'send {"from": "<ISO-8601 time or epoch ms>", "source": "lake" | "stream"}, e.g. {"from": "2026-11-01T00:00:00Z"}',
+      );
+    }
+    const job = rebuilds.start(source, from, actorOf(p));
+    if (!job)
+      throw new HttpError(409, 'a rebuild is already running; follow it at GET /api/v1/realtime/rebuild');
+    return reply.code(202).send(job);
+  });
+
+  app.get('/api/v1/realtime/rebuild', async (req) => {
+    authenticate(deps, req, { role: 'admin' });
+    return rebuilds.status();
+  });
+
   app.get<{ Params: { site: string }; Querystring: RealtimeQuery }>(
     '/api/v1/sites/:site/realtime',
     async (req) => {

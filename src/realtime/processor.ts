@@ -1,5 +1,7 @@
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BadRecord, CanonicalEvent } from '../events/model.js';
+import { replayLakeEvents } from '../lake/replay.js';
 import { type EventLog, type StoredRecord, type Subscription, TOPICS } from '../stream/event-log.js';
 import { CheckpointStore, type WindowRow } from './checkpoint-store.js';
 import { RecentFeed, WindowAggregate } from './metrics.js';
@@ -22,6 +24,8 @@ export interface RealtimeOptions {
   /** Quarantined records, counted per site as abnormal; null to not consume them. */
   badRecordsTopic?: string | null;
   group?: string;
+  /** The lake sink's consumer group: a rebuild from the lake resumes the stream after its position. */
+  lakeGroup?: string;
   allowedLatenessMs?: number;
   topK?: number;
   includeBots?: boolean;
@@ -97,6 +101,7 @@ export class RealtimeProcessor {
     this.o = {
       eventsTopic: TOPICS.events,
       group: REALTIME_GROUP,
+      lakeGroup: 'lake',
       allowedLatenessMs: DEFAULT_WINDOW_OPTIONS.allowedLatenessMs,
       topK: DEFAULT_WINDOW_OPTIONS.topK,
       includeBots: false,
@@ -161,13 +166,74 @@ export class RealtimeProcessor {
     if (!this.store) throw new Error('start the realtime processor before rebuilding it');
     await this.unsubscribe();
     const positions: Record<string, number> = {};
-    for (const topic of this.topics) {
-      const [first] = await this.o.log.read(topic, { time: from.time }, 1);
-      positions[topic] = first ? first.position - 1 : (await this.o.log.stats(topic)).lastPosition;
-    }
+    for (const topic of this.topics) positions[topic] = await this.positionBefore(topic, from.time);
     this.store.reset(positions);
     this.load();
     if (this.running) await this.subscribe();
+  }
+
+  /**
+   * Recomputes all state from the lake — events with event_time at or after `from.time`, in
+   * event-time order, including imported history the stream never carried — and then resumes
+   * the stream right after the last record the lake sink committed, so nothing is counted twice.
+   * Quarantine counts are replayed from the stream. The new state is built in a separate file and
+   * swapped in when complete: a crash mid-rebuild leaves the old state, which resumes as before.
+   */
+  async rebuildFromLake(
+    from: { time: number },
+    onProgress?: (p: { events: number; total: number }) => void,
+  ): Promise<{ events: number; resumedAfter: number }> {
+    if (!this.store) throw new Error('start the realtime processor before rebuilding it');
+    await this.unsubscribe();
+    try {
+      const lakePosition = await this.o.log.committed(this.o.eventsTopic, this.o.lakeGroup);
+      const positions: Record<string, number> = { [this.o.eventsTopic]: lakePosition };
+      if (this.o.badRecordsTopic)
+        positions[this.o.badRecordsTopic] = await this.positionBefore(this.o.badRecordsTopic, from.time);
+      const livePath = join(this.o.dataDir, 'realtime.sqlite');
+      const tmpPath = join(this.o.dataDir, 'realtime.rebuild.sqlite');
+      removeDb(tmpPath);
+      const tmp = new CheckpointStore(tmpPath);
+      const engine = new WindowEngine(this.windowOptions);
+      let events = 0;
+      let total = 0;
+      try {
+        for await (const batch of replayLakeEvents({
+          dataDir: this.o.dataDir,
+          fromTime: from.time,
+          maxStreamPosition: lakePosition,
+          onTotal: (n) => {
+            total = n;
+            onProgress?.({ events, total });
+          },
+        })) {
+          for (const e of batch) engine.ingest(e);
+          events += batch.length;
+          // Saving per batch lets retention evict old windows, so memory stays bounded.
+          this.saveState(tmp, engine, positions);
+          onProgress?.({ events, total });
+        }
+        this.saveState(tmp, engine, positions);
+      } finally {
+        tmp.close();
+      }
+      this.store.close();
+      this.store = null;
+      removeDb(livePath, { keepMain: true });
+      renameSync(tmpPath, livePath);
+      this.store = new CheckpointStore(livePath);
+      this.load();
+      return { events, resumedAfter: lakePosition };
+    } finally {
+      this.store ??= new CheckpointStore(join(this.o.dataDir, 'realtime.sqlite'));
+      if (this.running) await this.subscribe();
+    }
+  }
+
+  /** The position just before the first record stamped at or after `time` (the topic's end if none). */
+  private async positionBefore(topic: string, time: number): Promise<number> {
+    const [first] = await this.o.log.read(topic, { time }, 1);
+    return first ? first.position - 1 : (await this.o.log.stats(topic)).lastPosition;
   }
 
   snapshot(siteId: string, query: SnapshotQuery): Snapshot {
@@ -210,7 +276,21 @@ export class RealtimeProcessor {
       this.batchesSinceCheckpoint = 0;
       return;
     }
-    const sites = [...this.engine.sites.values()];
+    try {
+      this.saveState(store, this.engine, this.positions);
+    } catch (err) {
+      // State stays dirty and the next checkpoint retries; the stream still holds the records.
+      this.o.onError(new Error(`realtime checkpoint failed: ${(err as Error).message}`));
+      return;
+    }
+    this.checkpointed = { ...this.positions };
+    this.batchesSinceCheckpoint = 0;
+    this.lastCheckpointAt = Date.now();
+  }
+
+  /** Saves an engine's changed windows with `positions` in one transaction, then evicts what retention allows. */
+  private saveState(store: CheckpointStore, engine: WindowEngine, positions: Record<string, number>): void {
+    const sites = [...engine.sites.values()];
     const windows: WindowRow[] = [];
     const abnormal = [];
     for (const s of sites) {
@@ -233,26 +313,17 @@ export class RealtimeProcessor {
       }
     }
     const changedSites = sites.filter((s) => s.dirtySite);
-    try {
-      store.save({
-        positions: { ...this.positions },
-        sites: changedSites.map((s) => ({ site: s.siteId, watermark: s.watermark, feed: s.feed.list() })),
-        windows,
-        abnormal,
-        retainFrom: changedSites.map((s) => ({
-          site: s.siteId,
-          minute: s.watermark - this.o.retentionMs.minute,
-          hour: s.watermark - this.o.retentionMs.hour,
-        })),
-      });
-    } catch (err) {
-      // State stays dirty and the next checkpoint retries; the stream still holds the records.
-      this.o.onError(new Error(`realtime checkpoint failed: ${(err as Error).message}`));
-      return;
-    }
-    this.checkpointed = { ...this.positions };
-    this.batchesSinceCheckpoint = 0;
-    this.lastCheckpointAt = Date.now();
+    store.save({
+      positions: { ...positions },
+      sites: changedSites.map((s) => ({ site: s.siteId, watermark: s.watermark, feed: s.feed.list() })),
+      windows,
+      abnormal,
+      retainFrom: changedSites.map((s) => ({
+        site: s.siteId,
+        minute: s.watermark - this.o.retentionMs.minute,
+        hour: s.watermark - this.o.retentionMs.hour,
+      })),
+    });
     for (const s of sites) {
       s.dirtyWindows.clear();
       s.dirtyAbnormal.clear();
@@ -410,4 +481,10 @@ export class RealtimeProcessor {
     }, wait);
     this.pendingEmit.set(siteId, timer);
   }
+}
+
+/** Deletes a SQLite database's WAL and shared-memory files (and the database unless `keepMain`). */
+function removeDb(path: string, o: { keepMain?: boolean } = {}): void {
+  for (const p of o.keepMain ? [`${path}-wal`, `${path}-shm`] : [path, `${path}-wal`, `${path}-shm`])
+    if (existsSync(p)) rmSync(p);
 }
