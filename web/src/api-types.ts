@@ -1,17 +1,76 @@
 /**
- * The JSON the dashboard reads. These mirror src/realtime/snapshot.ts, src/ops/summary.ts and the
- * login contract; they are copied rather than imported because the server's modules pull in Node
- * built-ins the browser build cannot type-check.
+ * The JSON the dashboard reads. These mirror src/realtime/snapshot.ts, src/ops/summary.ts, the
+ * login contract and the admin APIs (users, API keys, audit log); they are copied rather than
+ * imported because the server's modules pull in Node built-ins the browser build cannot type-check.
  */
 
 export type Role = 'admin' | 'analyst' | 'viewer';
+export const ROLES: readonly Role[] = ['viewer', 'analyst', 'admin'];
 export interface User {
+  id: string;
   email: string;
   role: Role;
 }
+/** What the signed-in user may do (src/auth/roles.ts permissionsOf): pages are shown or hidden by it. */
+export interface Permissions {
+  realtime: boolean;
+  query: boolean;
+  admin: boolean;
+}
 export interface Session {
   user: User;
+  permissions: Permissions;
   csrfToken: string;
+  expiresAt: number;
+}
+
+/** GET /api/v1/users (src/collector/routes-users.ts). */
+export interface UserInfo extends User {
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type Scope = 'query' | 'admin';
+/** src/auth/api-keys.ts ApiKeyInfo: never the secret, which only the create answer carries. */
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  createdAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+/** src/auth/audit.ts AUDIT_ACTIONS. */
+export const AUDIT_ACTIONS = [
+  'login',
+  'login_failed',
+  'lockout',
+  'logout',
+  'setup_used',
+  'user_created',
+  'user_removed',
+  'user_role_changed',
+  'user_password_set',
+  'api_key_created',
+  'api_key_revoked',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+export interface AuditEntry {
+  id: number;
+  at: number;
+  /** A string, not only AuditAction: a newer server may record actions this build does not know. */
+  action: string;
+  actor: string | null;
+  target: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: Record<string, unknown> | null;
+}
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** The id to pass as `before` for the next (older) page. */
+  next: number | null;
 }
 
 export interface TopItem {

@@ -1,4 +1,14 @@
-import type { OpsSummary, Session, SiteInfo, Snapshot } from './api-types';
+import type {
+  ApiKeyInfo,
+  AuditPage,
+  OpsSummary,
+  Role,
+  Scope,
+  Session,
+  SiteInfo,
+  Snapshot,
+  UserInfo,
+} from './api-types';
 
 /** The API refused the session (expired or logged out elsewhere): the app shows the login page. */
 export class Unauthorized extends Error {}
@@ -21,11 +31,16 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   return body as T;
 }
 
-const json = (body: unknown, csrfToken?: string): RequestInit => ({
-  method: 'POST',
+const json = (body: unknown, csrfToken?: string, method = 'POST'): RequestInit => ({
+  method,
   headers: { 'content-type': 'application/json', ...(csrfToken ? { 'x-csrf-token': csrfToken } : {}) },
   body: JSON.stringify(body),
 });
+const remove = (csrfToken: string): RequestInit => ({
+  method: 'DELETE',
+  headers: { 'x-csrf-token': csrfToken },
+});
+const id = encodeURIComponent;
 
 export const api = {
   me: () => call<Session>('/api/v1/me'),
@@ -39,6 +54,26 @@ export const api = {
     call<Snapshot>(`/api/v1/sites/${encodeURIComponent(site)}/realtime?${params(q)}`),
   streamUrl: (site: string, q: SnapshotParams) =>
     `/api/v1/sites/${encodeURIComponent(site)}/realtime/stream?${params(q)}`,
+
+  // Admin only. Changes carry the session's CSRF token.
+  users: () => call<{ users: UserInfo[] }>('/api/v1/users').then((r) => r.users),
+  addUser: (csrfToken: string, user: { email: string; role: Role; password: string }) =>
+    call<{ user: UserInfo }>('/api/v1/users', json(user, csrfToken)).then((r) => r.user),
+  changeUser: (csrfToken: string, userId: string, change: { role?: Role; password?: string }) =>
+    call<{ user: UserInfo }>(`/api/v1/users/${id(userId)}`, json(change, csrfToken, 'PATCH')).then(
+      (r) => r.user,
+    ),
+  removeUser: (csrfToken: string, userId: string) =>
+    call<null>(`/api/v1/users/${id(userId)}`, remove(csrfToken)),
+  apiKeys: () => call<{ apiKeys: ApiKeyInfo[] }>('/api/v1/api-keys').then((r) => r.apiKeys),
+  createApiKey: (csrfToken: string, name: string, scopes: Scope[]) =>
+    call<{ key: string; apiKey: ApiKeyInfo }>('/api/v1/api-keys', json({ name, scopes }, csrfToken)),
+  revokeApiKey: (csrfToken: string, keyId: string) =>
+    call<null>(`/api/v1/api-keys/${id(keyId)}`, remove(csrfToken)),
+  audit: (q: { limit: number; before?: number }) =>
+    call<AuditPage>(
+      `/api/v1/audit?${new URLSearchParams({ limit: String(q.limit), ...(q.before ? { before: String(q.before) } : {}) })}`,
+    ),
 };
 
 export interface SnapshotParams {

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { AdminPage } from './admin-page';
 import { api, Unauthorized } from './api';
 import type { Session, SiteInfo } from './api-types';
 import { LivePage } from './live-page';
@@ -32,6 +33,8 @@ export function App() {
   useEffect(() => {
     if (session === null && page !== 'login' && page !== 'setup') go('login', true);
     if (session && (page === 'login' || page === 'setup')) go('live', true);
+    // The server refuses the admin APIs anyway; the page is not offered to those it would refuse.
+    if (session && page === 'admin' && !session.permissions.admin) go('live', true);
   }, [session, page, go]);
 
   useEffect(() => {
@@ -89,18 +92,32 @@ export function App() {
           >
             Ops
           </a>
+          {session.permissions.admin && (
+            <a
+              href="/admin"
+              aria-current={page === 'admin' ? 'page' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                go('admin');
+              }}
+            >
+              Admin
+            </a>
+          )}
         </nav>
         <div className="controls">
-          <label>
-            <span className="sr-only">Site</span>
-            <select value={site} onChange={(e) => setSite(e.target.value)} data-testid="site-picker">
-              {sites.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name === s.id ? s.id : `${s.name} (${s.id})`}
-                </option>
-              ))}
-            </select>
-          </label>
+          {page !== 'admin' && (
+            <label>
+              <span className="sr-only">Site</span>
+              <select value={site} onChange={(e) => setSite(e.target.value)} data-testid="site-picker">
+                {sites.map((s) => (
+                  <option key={s.id} value={s.id}>
+                    {s.name === s.id ? s.id : `${s.name} (${s.id})`}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           {page === 'live' && (
             <label>
               <span className="sr-only">Time range</span>
@@ -138,7 +155,9 @@ export function App() {
           </button>
         </div>
       </header>
-      {page === 'ops' ? (
+      {page === 'admin' && session.permissions.admin ? (
+        <AdminPage session={session} onUnauthorized={signedOut} />
+      ) : page === 'ops' ? (
         <OpsPage theme={theme.effective} onUnauthorized={signedOut} />
       ) : site ? (
         <LivePage site={site} range={range} theme={theme.effective} onUnauthorized={signedOut} />

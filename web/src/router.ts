@@ -1,10 +1,16 @@
 import { useCallback, useEffect, useState } from 'react';
 
-export type Page = 'live' | 'ops' | 'login' | 'setup';
-const PATHS: Record<Page, string> = { live: '/live', ops: '/ops', login: '/login', setup: '/setup' };
+export type Page = 'live' | 'ops' | 'admin' | 'login' | 'setup';
+const PATHS: Record<Page, string> = {
+  live: '/live',
+  ops: '/ops',
+  admin: '/admin',
+  login: '/login',
+  setup: '/setup',
+};
 
 const pageOf = (path: string): Page =>
-  path === '/ops' ? 'ops' : path === '/login' ? 'login' : path === '/setup' ? 'setup' : 'live';
+  (Object.keys(PATHS) as Page[]).find((p) => PATHS[p] === path) ?? 'live';
 
 /** History routing over the paths the server answers with the SPA shell (src/collector/routes-web.ts). */
 export function useRoute() {
