@@ -156,6 +156,22 @@ export const ConfigSchema = T.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    notify: T.Object(
+      {
+        allowNetworks: T.Array(T.String({ pattern: '^[0-9a-fA-F.:]+(/\\d{1,3})?$' }), {
+          default: [],
+          description:
+            'CIDR ranges webhooks may reach although private (e.g. 10.0.0.0/8); loopback, private, link-local and metadata addresses are refused otherwise',
+        }),
+        smtpUrl: T.String({
+          default: '',
+          description:
+            'SMTP server for e-mailed reports and alerts, e.g. smtps://user:pass@mail.example.com:465 (empty: e-mail off)',
+        }),
+        mailFrom: T.String({ default: 'storepulse@localhost', description: 'sender address of e-mails' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     auth: T.Object(
       {
         secureCookies: T.Boolean({

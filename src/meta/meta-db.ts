@@ -23,6 +23,24 @@ const MIGRATIONS = [
    CREATE TABLE audit_log (
      id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, action TEXT NOT NULL, actor TEXT,
      target TEXT, ip TEXT, user_agent TEXT, detail TEXT);`,
+  // SQL console (src/query): each user's last queries, and saved queries shared in the team.
+  `CREATE TABLE query_history (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, sql TEXT NOT NULL, started_at INTEGER NOT NULL,
+     elapsed_ms INTEGER NOT NULL, rows INTEGER, status TEXT NOT NULL, error TEXT);
+   CREATE INDEX query_history_owner ON query_history (owner, id);
+   CREATE TABLE saved_queries (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, sql TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+     owner TEXT NOT NULL, owner_name TEXT NOT NULL, shared INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+   CREATE INDEX saved_queries_owner ON saved_queries (owner);`,
+  // Scheduled reports (src/reports/schedules.ts).
+  `CREATE TABLE report_schedules (
+     id TEXT PRIMARY KEY, site TEXT NOT NULL, report TEXT NOT NULL, params TEXT NOT NULL,
+     cadence TEXT NOT NULL, hour INTEGER NOT NULL, weekday INTEGER, channel TEXT NOT NULL,
+     target TEXT NOT NULL, secret TEXT, created_by TEXT NOT NULL, created_at INTEGER NOT NULL,
+     next_run_at INTEGER NOT NULL, last_run_at INTEGER, last_status TEXT, last_error TEXT,
+     failures INTEGER NOT NULL DEFAULT 0);
+   CREATE INDEX report_schedules_due ON report_schedules (next_run_at);`,
 ];
 
 /**
