@@ -79,6 +79,24 @@ describe('SQL sandbox over the lake', () => {
     assert.equal((await sandbox.query('select 1 as one')).rows[0].one, 1);
   });
 
+  it('stops a running query when its signal is aborted, and says it was cancelled', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 200);
+    await assert.rejects(
+      sandbox.query('select count(*) from range(1000000000000) a', { signal: controller.signal }),
+      (e: Error) =>
+        e instanceof QueryError && e.code === 'cancelled' && /cancelled after \d+ ms/.test(e.message),
+    );
+    assert.ok(Date.now() - started < 1400, 'stopped before the time limit');
+    // An abort before the query starts stops it too.
+    await assert.rejects(
+      sandbox.query('select 1', { signal: AbortSignal.abort() }),
+      (e: Error) => e instanceof QueryError && e.code === 'cancelled',
+    );
+    assert.equal((await sandbox.query('select 2 as two')).rows[0].two, 2);
+  });
+
   it('reports SQL mistakes as invalid, not as crashes', async () => {
     await assert.rejects(
       sandbox.query('select nope from events'),

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { fmtWhen, InlineError } from './admin-widgets';
 import { api } from './api';
-import { AUDIT_ACTIONS, type AuditEntry } from './api-types';
+import { type ApiKeyInfo, AUDIT_ACTIONS, type AuditEntry } from './api-types';
 import { useApiAction } from './use-api-action';
 import { Card } from './widgets';
 
@@ -18,11 +18,21 @@ const detailText = (d: AuditEntry['detail']) =>
         .join(' · ')
     : '';
 
+/** Who or what an entry names, with API keys by name (`key "grafana"`); the raw value stays in the tooltip. */
+function Named(props: { value: string | null; keyId: string | null; keyNames: Map<string, string> }) {
+  const name = props.keyId ? props.keyNames.get(props.keyId) : undefined;
+  return (
+    <td className="clip" title={props.value ?? undefined}>
+      {name !== undefined ? `key “${name}”` : (props.value ?? '—')}
+    </td>
+  );
+}
+
 /**
  * The audit log, newest first, a page at a time (`before` the oldest entry shown). `version` changes
  * after each change made on the page, which reloads the newest page so the change shows at once.
  */
-export function AuditSection(props: { version: number; onUnauthorized: () => void }) {
+export function AuditSection(props: { version: number; keys: ApiKeyInfo[]; onUnauthorized: () => void }) {
   const { error, busy, run } = useApiAction(props.onUnauthorized);
   const [entries, setEntries] = useState<AuditEntry[] | null>(null);
   const [next, setNext] = useState<number | null>(null);
@@ -46,6 +56,7 @@ export function AuditSection(props: { version: number; onUnauthorized: () => voi
     void load();
   }, [props.version]);
 
+  const keyNames = new Map(props.keys.map((k) => [k.id, k.name]));
   // Filtering is over the entries loaded so far; "Load older" fetches more to filter.
   const shown = entries?.filter((e) => !action || e.action === action) ?? [];
 
@@ -84,18 +95,22 @@ export function AuditSection(props: { version: number; onUnauthorized: () => voi
           <tbody>
             {shown.map((e) => (
               <tr key={e.id} data-action={e.action} title={e.userAgent ?? undefined}>
-                <td>{fmtWhen(e.at)}</td>
+                <td>{fmtWhen(e.at, 'second')}</td>
                 <td>
                   <span className={`pill${/failed|lockout|revoked|removed/.test(e.action) ? ' warn' : ''}`}>
                     {e.action}
                   </span>
                 </td>
-                <td className="clip" title={e.actor ?? undefined}>
-                  {e.actor ?? '—'}
-                </td>
-                <td className="clip" title={e.target ?? undefined}>
-                  {e.target ?? '—'}
-                </td>
+                <Named
+                  value={e.actor}
+                  keyId={e.actor?.match(/^api-key:(.+)$/)?.[1] ?? null}
+                  keyNames={keyNames}
+                />
+                <Named
+                  value={e.target}
+                  keyId={e.action.startsWith('api_key_') ? e.target : null}
+                  keyNames={keyNames}
+                />
                 <td>{e.ip ?? '—'}</td>
                 <td className="detail">{detailText(e.detail)}</td>
               </tr>

@@ -9,6 +9,8 @@ interface Props {
   session: Session;
   onUnauthorized: () => void;
   onChanged: () => void;
+  /** Every list loaded, so the audit log can name keys instead of showing their ids. */
+  onKeys: (keys: ApiKeyInfo[]) => void;
 }
 
 const SCOPE_HINT: Record<Scope, string> = {
@@ -30,7 +32,12 @@ export function ApiKeysSection(props: Props) {
   const [created, setCreated] = useState<{ key: string; name: string } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
-  const reload = () => run(async () => setKeys(ordered(await api.apiKeys())));
+  const reload = () =>
+    run(async () => {
+      const list = ordered(await api.apiKeys());
+      setKeys(list);
+      props.onKeys(list);
+    });
   // biome-ignore lint/correctness/useExhaustiveDependencies: load once; later loads follow changes.
   useEffect(() => {
     void reload();
@@ -71,7 +78,7 @@ export function ApiKeysSection(props: Props) {
                     </span>
                   ))}
                 </td>
-                <td>{fmtWhen(k.createdAt)}</td>
+                <td>{fmtWhen(k.createdAt, 'day')}</td>
                 <td>{k.lastUsedAt ? fmtWhen(k.lastUsedAt) : 'never'}</td>
                 <td>
                   {k.revokedAt ? (

@@ -124,9 +124,8 @@ function UserRow(props: {
   return (
     <>
       <tr data-testid={`user-${u.email}`}>
-        <td className="clip" title={u.email}>
-          {u.email}
-          {self && <span className="muted"> (you)</span>}
+        <td>
+          {u.email} {self && <span className="pill">you</span>}
         </td>
         <td>
           <select
@@ -143,7 +142,7 @@ function UserRow(props: {
             ))}
           </select>
         </td>
-        <td>{fmtWhen(u.createdAt)}</td>
+        <td>{fmtWhen(u.createdAt, 'day')}</td>
         <td>
           <span className="row-actions">
             <button

@@ -1,17 +1,21 @@
 import { useState } from 'react';
 
-/** Date and time to the second: audit entries and key use are read for when exactly. */
-export const fmtWhen = (t: number | null) =>
-  t === null
-    ? '—'
-    : new Date(t).toLocaleString(undefined, {
-        year: 'numeric',
-        month: 'short',
-        day: 'numeric',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      });
+const FORMATS: Record<'day' | 'minute' | 'second', Intl.DateTimeFormatOptions> = {
+  day: { year: 'numeric', month: 'short', day: 'numeric' },
+  minute: { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' },
+  second: {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  },
+};
+
+/** A time as precisely as it is read: audit entries to the second, creation dates to the day. */
+export const fmtWhen = (t: number | null, precision: keyof typeof FORMATS = 'minute') =>
+  t === null ? '—' : new Date(t).toLocaleString(undefined, FORMATS[precision]);
 
 /** The API's refusal, in the section that caused it. */
 export function InlineError(props: { error: string | null; testId: string }) {
