@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiKeys } from './auth/api-keys.js';
 import { createAuthServices } from './auth/services.js';
 import { SiteRegistry } from './auth/sites.js';
+import { LakeCatalog } from './catalog/catalog.js';
 import { buildServer } from './collector/server.js';
 import type { Config } from './config/schema.js';
 import { DailySalt } from './events/salts.js';
@@ -12,7 +13,9 @@ import { LAKE_TABLES } from './lake/lake.js';
 import { LakeWriter } from './lake/writer.js';
 import { openMetaDb } from './meta/meta-db.js';
 import { createMetrics } from './ops/metrics.js';
+import { removeStaleExports } from './query/result-export.js';
 import { QuerySandbox } from './query/sandbox.js';
+import { createQueryServices } from './query/services.js';
 import { RealtimeProcessor } from './realtime/processor.js';
 import { LakeSink } from './sinks/lake-sink.js';
 import { type EventLog, TOPICS } from './stream/event-log.js';
@@ -101,6 +104,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
     maxRows: config.query.maxRows,
     memoryLimit: config.query.memoryLimit,
   });
+  removeStaleExports(config.dataDir);
+  const catalog = await LakeCatalog.open(config.dataDir);
 
   let logRealtimeError = (err: Error) => console.error('realtime:', err.message);
   const realtime = new RealtimeProcessor({
@@ -127,6 +132,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
     auth,
     salt: new DailySalt(meta),
     sandbox,
+    queries: createQueryServices(meta),
+    catalog,
     metrics,
     realtime,
     trackerJs: trackerSource(),
@@ -180,6 +187,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
       await log.close();
       writer.close();
       sandbox.close();
+      catalog.close();
       meta.close();
     },
   };

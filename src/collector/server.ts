@@ -7,19 +7,23 @@ import Fastify, {
 import type { ApiKeys, Scope } from '../auth/api-keys.js';
 import type { AuthServices } from '../auth/services.js';
 import { originAllowed, type Site, type SiteRegistry } from '../auth/sites.js';
+import type { LakeCatalog } from '../catalog/catalog.js';
 import type { Config } from '../config/schema.js';
 import type { IngestContext } from '../events/normalise.js';
 import type { DailySalt } from '../events/salts.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { QuerySandbox } from '../query/sandbox.js';
+import type { QueryServices } from '../query/services.js';
 import type { RealtimeProcessor } from '../realtime/processor.js';
 import type { EventLog } from '../stream/event-log.js';
 import { badRecord, quarantine } from './ingest.js';
 import { registerApiRoutes } from './routes-api.js';
 import { registerAuthRoutes } from './routes-auth.js';
+import { registerCatalogRoutes } from './routes-catalog.js';
 import { registerCollectRoutes } from './routes-collect.js';
 import { registerOpsRoutes } from './routes-ops.js';
 import { registerRealtimeRoutes } from './routes-realtime.js';
+import { registerSqlRoutes } from './routes-sql.js';
 import { registerUserRoutes } from './routes-users.js';
 import { registerWebRoutes } from './routes-web.js';
 
@@ -31,6 +35,9 @@ export interface ServerDeps {
   auth: AuthServices;
   salt: DailySalt;
   sandbox: QuerySandbox;
+  /** SQL console: running queries (cancel), history, saved queries. */
+  queries: QueryServices;
+  catalog: LakeCatalog;
   metrics: Metrics;
   realtime: RealtimeProcessor;
   ready: () => { ready: boolean; checks: Record<string, boolean> };
@@ -165,6 +172,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerUserRoutes(app, deps);
   registerCollectRoutes(app, deps);
   registerApiRoutes(app, deps);
+  registerSqlRoutes(app, deps);
+  registerCatalogRoutes(app, deps);
   registerRealtimeRoutes(app, deps);
   registerOpsRoutes(app, deps);
   registerWebRoutes(app);
