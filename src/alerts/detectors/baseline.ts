@@ -1,0 +1,161 @@
+import { DAY, MINUTE, medianMad, ratioOf, type SeriesView, WEEK } from './series.js';
+
+/**
+ * The seasonal baseline: what a window of a metric usually is at this time of the week. The
+ * same window on each of the last few weeks gives a sample; its median is the expectation and
+ * its MAD the week-to-week spread. With too few weeks of history it falls back to the same
+ * time of day on the last few days, and below that says "not enough history".
+ *
+ * A short-term trend then scales the seasonal value: how the last couple of hours compared
+ * with those same hours in the sample ("today runs 10% hot"). The trend span stops some
+ * minutes before now, so an incident in progress does not become its own baseline.
+ */
+
+export interface BaselineOptions {
+  /** Weeks of same-time-of-week windows to use, and the least that makes a weekly baseline. */
+  weeks: number;
+  minWeeks: number;
+  /** Fallback: same time of day on the last `days` days, needing at least `minDays`. */
+  days: number;
+  minDays: number;
+  /** Trend span in minutes, ending `trendGapMinutes` before now; 0 disables the trend. */
+  trendMinutes: number;
+  trendGapMinutes: number;
+  /** 0 = seasonal value only, 1 = fully scaled by the trend. */
+  trendWeight: number;
+  /** The trend factor is clamped to [1/maxTrend, maxTrend]. */
+  maxTrend: number;
+}
+
+export const DEFAULT_BASELINE: BaselineOptions = {
+  weeks: 4,
+  minWeeks: 2,
+  days: 7,
+  minDays: 3,
+  trendMinutes: 120,
+  trendGapMinutes: 30,
+  trendWeight: 0.8,
+  maxTrend: 1.6,
+};
+
+export type BaselineKind = 'weekly' | 'daily';
+
+/** The past periods a baseline compares with, chosen once per evaluation. */
+export interface Reference {
+  kind: BaselineKind;
+  /** How far back each sample period lies (ms). */
+  offsets: number[];
+}
+
+/**
+ * The sample periods usable for windows ending at `end` and reaching back `spanMinutes`
+ * (the longest window, or the trend span plus its gap): weekly if enough weeks are covered,
+ * else daily, else null (not enough history).
+ */
+export function chooseReference(
+  series: SeriesView,
+  end: number,
+  spanMinutes: number,
+  o: BaselineOptions,
+): Reference | null {
+  const usable = (period: number, count: number) => {
+    const offsets: number[] = [];
+    for (let k = 1; k <= count; k++) {
+      const off = k * period;
+      if (series.covers(end - off - spanMinutes * MINUTE, end - off)) offsets.push(off);
+    }
+    return offsets;
+  };
+  const weekly = usable(WEEK, o.weeks);
+  if (weekly.length >= o.minWeeks) return { kind: 'weekly', offsets: weekly };
+  const daily = usable(DAY, o.days);
+  if (daily.length >= o.minDays) return { kind: 'daily', offsets: daily };
+  return null;
+}
+
+export interface Expectation {
+  /** Expected value of the window (seasonal median scaled by the trend). */
+  expected: number;
+  /** Seasonal median and MAD of the window over the reference periods, before the trend. */
+  seasonal: number;
+  mad: number;
+  trend: number;
+  samples: number;
+}
+
+/** Sum of an additive metric, or a ratio (aov, conversion, error_rate.x) of two, over [from, to). */
+export function windowValue(series: SeriesView, metric: string, from: number, to: number): number | null {
+  const ratio = ratioOf(metric);
+  if (!ratio) return series.sum(metric, from, to);
+  const num = series.sum(ratio[0], from, to);
+  const den = series.sum(ratio[1], from, to);
+  if (num === null || den === null || den <= 0) return null;
+  return num / den;
+}
+
+/**
+ * Expected value of `metric` over the window of `minutes` ending at `end`. `prior` shrinks the
+ * trend towards 1 when the trend span holds little data: for sums it is in the metric's units
+ * (e.g. 10 orders' worth), for ratios it is a denominator mass (e.g. 10 orders for the aov).
+ */
+export function expect(
+  series: SeriesView,
+  metric: string,
+  end: number,
+  minutes: number,
+  ref: Reference,
+  o: BaselineOptions,
+  prior: number,
+): Expectation | null {
+  const from = end - minutes * MINUTE;
+  const samples: number[] = [];
+  for (const off of ref.offsets) {
+    const v = windowValue(series, metric, from - off, end - off);
+    if (v !== null) samples.push(v);
+  }
+  if (samples.length === 0) return null;
+  const { median, mad } = medianMad(samples);
+  const trend = trendFactor(series, metric, end, ref, o, prior);
+  return {
+    expected: median * trend ** o.trendWeight,
+    seasonal: median,
+    mad,
+    trend,
+    samples: samples.length,
+  };
+}
+
+/** Actual / usual over the trend span, shrunk towards 1 by `prior` and clamped. */
+export function trendFactor(
+  series: SeriesView,
+  metric: string,
+  end: number,
+  ref: Reference,
+  o: BaselineOptions,
+  prior: number,
+): number {
+  if (o.trendMinutes <= 0 || o.trendWeight <= 0) return 1;
+  const to = end - o.trendGapMinutes * MINUTE;
+  const from = to - o.trendMinutes * MINUTE;
+  const ratio = ratioOf(metric);
+  let r: number;
+  if (ratio) {
+    // A ratio's trend: today's ratio over the span vs the usual one, weighted by how much data backs it.
+    const num = series.sum(ratio[0], from, to);
+    const den = series.sum(ratio[1], from, to);
+    const usual = median(ref.offsets.map((off) => windowValue(series, metric, from - off, to - off)));
+    if (num === null || den === null || den <= 0 || usual === null || usual <= 0) return 1;
+    r = 1 + ((num / den / usual - 1) * den) / (den + prior);
+  } else {
+    const actual = series.sum(metric, from, to);
+    const usual = median(ref.offsets.map((off) => series.sum(metric, from - off, to - off)));
+    if (actual === null || usual === null) return 1;
+    r = (actual + prior) / (usual + prior);
+  }
+  return Math.min(o.maxTrend, Math.max(1 / o.maxTrend, r));
+}
+
+function median(xs: (number | null)[]): number | null {
+  const known = xs.filter((x): x is number => x !== null);
+  return known.length === 0 ? null : medianMad(known).median;
+}
