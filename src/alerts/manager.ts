@@ -45,6 +45,19 @@ export interface ManagerOptions {
   keepResolvedMs?: number;
 }
 
+export interface HistoryEntry {
+  id: number;
+  fingerprint: string;
+  rule: string;
+  site: string;
+  at: number;
+  state: Alert['state'];
+  summary: string;
+  labels: Labels;
+  value: number | null;
+  band: Alert['band'] | null;
+}
+
 export interface Notification {
   kind: 'firing' | 'resolved';
   alert: Alert & { site: string };
@@ -242,7 +255,7 @@ export class AlertManager {
     }));
   }
 
-  history(q: { site?: string; from?: number; to?: number; limit?: number } = {}) {
+  history(q: { site?: string; from?: number; to?: number; limit?: number } = {}): HistoryEntry[] {
     return (
       this.db
         .prepare(
@@ -254,8 +267,10 @@ export class AlertManager {
           from: q.from ?? 0,
           to: q.to ?? Number.MAX_SAFE_INTEGER,
           limit: Math.min(q.limit ?? 200, 1000),
-        }) as { labels: string; band: string | null }[]
-    ).map((r) => ({ ...r, labels: JSON.parse(r.labels), band: r.band ? JSON.parse(r.band) : null }));
+        }) as (Omit<HistoryEntry, 'labels' | 'band'> & { labels: string; band: string | null })[]
+    ).map(
+      (r): HistoryEntry => ({ ...r, labels: JSON.parse(r.labels), band: r.band ? JSON.parse(r.band) : null }),
+    );
   }
 
   acknowledge(fp: string, by: string): boolean {
