@@ -7,7 +7,16 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
  * The dashboard's pages: each loads the same SPA shell, which shows the login page until signed in
  * (`/setup?token=` is the first-run link that creates the first admin).
  */
-export const DASHBOARD_PAGES = ['/', '/live', '/ops', '/admin', '/login', '/setup'] as const;
+export const DASHBOARD_PAGES = [
+  '/',
+  '/live',
+  '/ops',
+  '/sql',
+  '/catalog',
+  '/admin',
+  '/login',
+  '/setup',
+] as const;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -2,11 +2,13 @@ import { useCallback, useEffect, useState } from 'react';
 import { AdminPage } from './admin-page';
 import { api, Unauthorized } from './api';
 import type { Session, SiteInfo } from './api-types';
+import { CatalogPage } from './catalog-page';
 import { LivePage } from './live-page';
 import { LoginPage } from './login-page';
 import { OpsPage } from './ops-page';
 import { isRange, RANGES, type RangeId } from './ranges';
 import { queryParam, setQueryParam, useRoute } from './router';
+import { SqlPage } from './sql-page';
 import { useTheme } from './theme';
 
 export function App() {
@@ -92,6 +94,26 @@ export function App() {
           >
             Ops
           </a>
+          <a
+            href="/sql"
+            aria-current={page === 'sql' ? 'page' : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              go('sql');
+            }}
+          >
+            SQL
+          </a>
+          <a
+            href="/catalog"
+            aria-current={page === 'catalog' ? 'page' : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              go('catalog');
+            }}
+          >
+            Catalog
+          </a>
           {session.permissions.admin && (
             <a
               href="/admin"
@@ -106,7 +128,7 @@ export function App() {
           )}
         </nav>
         <div className="controls">
-          {page !== 'admin' && (
+          {page !== 'admin' && page !== 'sql' && page !== 'catalog' && (
             <label>
               <span className="sr-only">Site</span>
               <select value={site} onChange={(e) => setSite(e.target.value)} data-testid="site-picker">
@@ -157,6 +179,10 @@ export function App() {
       </header>
       {page === 'admin' && session.permissions.admin ? (
         <AdminPage session={session} onUnauthorized={signedOut} />
+      ) : page === 'sql' ? (
+        <SqlPage session={session} theme={theme.effective} onUnauthorized={signedOut} />
+      ) : page === 'catalog' ? (
+        <CatalogPage onUnauthorized={signedOut} />
       ) : page === 'ops' ? (
         <OpsPage theme={theme.effective} onUnauthorized={signedOut} />
       ) : site ? (

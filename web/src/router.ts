@@ -1,9 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
 
-export type Page = 'live' | 'ops' | 'admin' | 'login' | 'setup';
+export type Page = 'live' | 'ops' | 'sql' | 'catalog' | 'admin' | 'login' | 'setup';
 const PATHS: Record<Page, string> = {
   live: '/live',
   ops: '/ops',
+  sql: '/sql',
+  catalog: '/catalog',
   admin: '/admin',
   login: '/login',
   setup: '/setup',
