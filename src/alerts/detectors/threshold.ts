@@ -14,7 +14,15 @@ import { METRICS, MINUTE, RATIOS, type SeriesView } from './series.js';
  */
 
 const Clock = T.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'HH:MM, 24-hour clock' });
-const Day = T.Union(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => T.Literal(d)));
+const Day = T.Union([
+  T.Literal('mon'),
+  T.Literal('tue'),
+  T.Literal('wed'),
+  T.Literal('thu'),
+  T.Literal('fri'),
+  T.Literal('sat'),
+  T.Literal('sun'),
+]);
 
 export const ThresholdRuleSchema = T.Object(
   {
@@ -39,7 +47,7 @@ export const ThresholdRuleSchema = T.Object(
     ),
     days: T.Optional(T.Array(Day, { minItems: 1, description: 'active days: mon … sun' })),
     timeZone: T.Optional(T.String({ description: 'IANA time zone of between/days, e.g. Europe/Berlin' })),
-    severity: T.Optional(T.Union(['critical', 'warning', 'info'].map((s) => T.Literal(s)))),
+    severity: T.Optional(T.Union([T.Literal('critical'), T.Literal('warning'), T.Literal('info')])),
     summary: T.Optional(T.String({ maxLength: 200, description: 'what to tell the person on call' })),
   },
   { additionalProperties: false },
