@@ -37,10 +37,9 @@ export const ThresholdRuleSchema = T.Object(
       maximum: 1440,
       description: 'minutes summed (ratios: computed over)',
     }),
-    op: T.Union(
-      ['<', '<=', '>', '>='].map((o) => T.Literal(o)),
-      { description: 'one of <, <=, >, >=' },
-    ),
+    op: T.Union([T.Literal('<'), T.Literal('<='), T.Literal('>'), T.Literal('>=')], {
+      description: 'one of <, <=, >, >=',
+    }),
     value: T.Number(),
     between: T.Optional(
       T.Object({ from: Clock, to: Clock }, { additionalProperties: false, description: 'active hours' }),
