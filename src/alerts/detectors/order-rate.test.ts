@@ -137,7 +137,7 @@ describe('order-rate anomaly detector', () => {
     const series = new MinuteSeries();
     for (const f of facts) {
       series.append(f);
-      breakdowns.set(f.minute, splitBreakdown(f.values.orders, f.minute >= dropFrom ? broken : normal));
+      breakdowns.put(f.minute, splitBreakdown(f.values.orders, f.minute >= dropFrom ? broken : normal));
     }
     const { signals } = evaluateOrderRate({ site: 'shop', end: NOW, series, options, breakdowns });
     const orders = signals.find((s) => s.labels.metric === 'orders' && s.labels.direction === 'drop');

@@ -212,18 +212,19 @@ function describe(segments: SegmentHint[], broad: boolean, funnel: FunnelStep[])
 const pct = (change: number) => `${change >= 0 ? '+' : ''}${Math.round(change * 100)}%`;
 const round = (v: number) => Math.round(v * 1000) / 1000;
 
-/** Breakdowns kept in memory, e.g. when scoring a replay. */
+/** Breakdowns kept in memory, e.g. when scoring a replay (as JSON text: weeks of minutes stay small). */
 export class MemoryBreakdowns implements BreakdownSource {
-  private readonly minutes = new Map<number, Breakdown>();
+  private readonly minutes = new Map<number, string>();
 
-  set(minute: number, b: Breakdown): void {
-    this.minutes.set(minute, b);
+  put(minute: number, b: Breakdown): void {
+    this.minutes.set(minute, JSON.stringify(b));
   }
 
   breakdown(from: number, to: number): Breakdown {
     const out: Breakdown = {};
     for (let m = from; m < to; m += MINUTE) {
-      addBreakdown(out, this.minutes.get(m));
+      const b = this.minutes.get(m);
+      if (b) addBreakdown(out, JSON.parse(b) as Breakdown);
     }
     return out;
   }
