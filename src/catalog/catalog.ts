@@ -93,13 +93,13 @@ export class LakeCatalog {
   private constructor(
     private readonly dataDir: string,
     private readonly instance: DuckDBInstance,
-    private readonly conn: DuckDBConnection,
+    private readonly conns: [DuckDBConnection, DuckDBConnection],
   ) {}
 
   static async open(dataDir: string): Promise<LakeCatalog> {
     // Trusted code, but it only ever needs to read the lake, so it gets nothing more.
-    const instance = await lockedInstance([lakeDir(dataDir)], { threads: 1, memoryLimit: '256MB' });
-    return new LakeCatalog(dataDir, instance, await instance.connect());
+    const instance = await lockedInstance([lakeDir(dataDir)], { threads: 2, memoryLimit: '256MB' });
+    return new LakeCatalog(dataDir, instance, [await instance.connect(), await instance.connect()]);
   }
 
   /** One refresh at a time: concurrent callers would read the same new footers twice. */
@@ -137,7 +137,7 @@ export class LakeCatalog {
       let facts: Map<string, FileFacts>;
       try {
         facts = await readFileFacts(
-          this.conn,
+          this.conns,
           batch.map((f) => f.path),
           timeColumns,
         );
@@ -146,7 +146,7 @@ export class LakeCatalog {
         facts = new Map();
         for (const f of batch) {
           try {
-            for (const [k, v] of await readFileFacts(this.conn, [f.path], timeColumns)) facts.set(k, v);
+            for (const [k, v] of await readFileFacts(this.conns, [f.path], timeColumns)) facts.set(k, v);
           } catch (err) {
             if (!existsSync(f.path)) continue; // compacted away meanwhile: not part of the table now
             this.cache.set(f.path, {
@@ -234,7 +234,7 @@ export class LakeCatalog {
   }
 
   close(): void {
-    this.conn.closeSync();
+    for (const c of this.conns) c.closeSync();
     this.instance.closeSync();
   }
 }

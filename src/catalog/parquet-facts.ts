@@ -68,48 +68,58 @@ const list = (paths: string[]) => `[${paths.map(sqlString).join(', ')}]`;
 
 /**
  * Reads row counts, schemas and timestamp maxima of some Parquet files from their footers
- * (DuckDB's parquet_file_metadata, parquet_schema and parquet_metadata): a few KB per file
+ * (DuckDB's parquet_schema and parquet_metadata): a few KB per file
  * however big the file is.
  */
 export async function readFileFacts(
-  conn: DuckDBConnection,
+  conns: [DuckDBConnection, DuckDBConnection],
   paths: string[],
   timeColumns: string[],
 ): Promise<Map<string, FileFacts>> {
   const out = new Map<string, FileFacts>();
   if (paths.length === 0) return out;
   const files = list(paths);
-  const meta = await conn.runAndReadAll(`SELECT file_name, num_rows FROM parquet_file_metadata(${files})`);
-  for (const [file, rows] of meta.getRows()) {
-    out.set(String(file), { rows: Number(rows), columns: [], newest: {} });
-  }
-  const schema = await conn.runAndReadAll(
-    `SELECT file_name, name, duckdb_type, num_children::VARCHAR AS num_children, converted_type
-     FROM parquet_schema(${files}) ORDER BY file_name, column_id`,
+  const times = timeColumns.map(
+    (c, i) =>
+      `epoch_ms(max(TRY_CAST(stats_max AS TIMESTAMP)) FILTER (WHERE path_in_schema = ${sqlString(c)})) AS t${i}`,
   );
+  // Two footer reads per file, side by side: the schema, and row-group metadata (row counts and
+  // statistics; column 0 counts each row group once).
+  const [schema, meta] = await Promise.all([
+    conns[0].runAndReadAll(
+      `SELECT file_name, name, duckdb_type, num_children::VARCHAR, converted_type
+       FROM parquet_schema(${files}) ORDER BY file_name, column_id`,
+    ),
+    conns[1].runAndReadAll(
+      `SELECT file_name, sum(row_group_num_rows) FILTER (WHERE column_id = 0)::BIGINT${times.map((t) => `, ${t}`).join('')}
+       FROM parquet_metadata(${files}) GROUP BY file_name`,
+    ),
+  ]);
   const byFile = new Map<string, SchemaRow[]>();
-  for (const row of schema.getRowObjectsJson() as unknown as SchemaRow[]) {
-    const rows = byFile.get(row.file_name) ?? [];
-    rows.push(row);
-    byFile.set(row.file_name, rows);
+  for (const [file_name, name, duckdb_type, num_children, converted_type] of schema.getRows()) {
+    const key = String(file_name);
+    const rows = byFile.get(key) ?? [];
+    rows.push({
+      file_name: key,
+      name: String(name),
+      duckdb_type: duckdb_type === null ? null : String(duckdb_type),
+      num_children: num_children === null ? null : String(num_children),
+      converted_type: converted_type === null ? null : String(converted_type),
+    });
+    byFile.set(key, rows);
   }
   for (const [file, rows] of byFile) {
-    const facts = out.get(file);
-    if (!facts) continue;
-    // rows[0] is the root; its children are the table's columns.
-    facts.columns = childrenOf(rows, 0).map((c) => [c.name, c.type]);
+    // rows[0] is the root; its children are the table's columns. A file without row groups has 0 rows.
+    const columns = childrenOf(rows, 0).map((c): [string, string] => [c.name, c.type]);
+    out.set(file, { rows: 0, columns, newest: Object.fromEntries(timeColumns.map((c) => [c, null])) });
   }
-  if (timeColumns.length > 0) {
-    const stats = await conn.runAndReadAll(
-      `SELECT file_name, path_in_schema, epoch_ms(max(TRY_CAST(stats_max AS TIMESTAMP)))
-       FROM parquet_metadata(${files})
-       WHERE path_in_schema IN (${timeColumns.map(sqlString).join(', ')})
-       GROUP BY ALL`,
-    );
-    for (const [file, column, newest] of stats.getRows()) {
-      const facts = out.get(String(file));
-      if (facts) facts.newest[String(column)] = newest === null ? null : Number(newest);
-    }
+  for (const [file, rows, ...newest] of meta.getRows()) {
+    const facts = out.get(String(file));
+    if (!facts) continue;
+    facts.rows = Number(rows ?? 0);
+    timeColumns.forEach((c, i) => {
+      facts.newest[c] = newest[i] === null ? null : Number(newest[i]);
+    });
   }
   return out;
 }
