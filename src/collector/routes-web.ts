@@ -13,6 +13,7 @@ export const DASHBOARD_PAGES = [
   '/ops',
   '/sql',
   '/catalog',
+  '/reports',
   '/admin',
   '/login',
   '/setup',

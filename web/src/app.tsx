@@ -7,6 +7,7 @@ import { LivePage } from './live-page';
 import { LoginPage } from './login-page';
 import { OpsPage } from './ops-page';
 import { isRange, RANGES, type RangeId } from './ranges';
+import { ReportsPage } from './reports-page';
 import { queryParam, setQueryParam, useRoute } from './router';
 import { SqlPage } from './sql-page';
 import { useTheme } from './theme';
@@ -93,6 +94,16 @@ export function App() {
             }}
           >
             Ops
+          </a>
+          <a
+            href="/reports"
+            aria-current={page === 'reports' ? 'page' : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              go('reports');
+            }}
+          >
+            Reports
           </a>
           <a
             href="/sql"
@@ -185,6 +196,8 @@ export function App() {
         <CatalogPage onUnauthorized={signedOut} />
       ) : page === 'ops' ? (
         <OpsPage theme={theme.effective} onUnauthorized={signedOut} />
+      ) : page === 'reports' && site ? (
+        <ReportsPage site={site} session={session} theme={theme.effective} onUnauthorized={signedOut} />
       ) : site ? (
         <LivePage site={site} range={range} theme={theme.effective} onUnauthorized={signedOut} />
       ) : (

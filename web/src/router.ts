@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useState } from 'react';
 
-export type Page = 'live' | 'ops' | 'sql' | 'catalog' | 'admin' | 'login' | 'setup';
+export type Page = 'live' | 'ops' | 'sql' | 'catalog' | 'reports' | 'admin' | 'login' | 'setup';
 const PATHS: Record<Page, string> = {
   live: '/live',
   ops: '/ops',
   sql: '/sql',
   catalog: '/catalog',
+  reports: '/reports',
   admin: '/admin',
   login: '/login',
   setup: '/setup',
