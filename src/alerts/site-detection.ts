@@ -91,7 +91,9 @@ export class SiteDetection {
   lastEvaluated = 0;
   lastTick = 0;
   lateEvents = 0;
-  readonly series = new MinuteSeries();
+  /** Minutes before this come from history (the lake), never from events. */
+  historyUntil = 0;
+  series = new MinuteSeries();
   readonly agg = new MinuteAggregator();
   readonly counters = new TrafficCounters();
   readonly offenders = new Map<string, Offender>();
@@ -117,6 +119,39 @@ export class SiteDetection {
       this.series.append(f);
       if (f.keyedErrors) this.keyedRecent.set(f.minute, f.keyedErrors);
     }
+  }
+
+  /**
+   * Adds history older than what the series holds (e.g. loaded from the lake after a backfill)
+   * and covers the gap up to the first minute it had as quiet. Returns the minutes added.
+   */
+  prependHistory(history: MinuteFacts[]): MinuteFacts[] {
+    const start = this.series.minutes > 0 ? this.series.start : this.historyUntil || Number.POSITIVE_INFINITY;
+    const older = history.filter((f) => f.minute < start);
+    if (older.length === 0) return older;
+    const next = new MinuteSeries();
+    for (const f of older) next.append(f);
+    if (this.series.minutes > 0) {
+      next.coverUntil(this.series.start);
+      const metrics = this.series.metrics();
+      for (let m = this.series.start; m < this.series.end; m += MINUTE) {
+        const values: Record<string, number> = {};
+        for (const k of metrics) {
+          const v = this.series.value(k, m);
+          if (v) values[k] = v;
+        }
+        next.append({ minute: m, values });
+      }
+      next.coverUntil(this.series.end);
+    } else if (this.historyUntil > 0) {
+      next.coverUntil(this.historyUntil);
+    }
+    this.series = next;
+    for (const f of older) {
+      if (f.keyedErrors) this.keyedRecent.set(f.minute, f.keyedErrors);
+      if (f.breakdown) this.breakdowns.put(f.minute, f.breakdown);
+    }
+    return older;
   }
 
   restore(cp: SiteCheckpoint): void {
@@ -150,16 +185,23 @@ export class SiteDetection {
    * Applies one event. First the watermark moves (closing minutes and passing 10-s ticks,
    * each evaluated before this event counts), then the event lands in its minute — or, if
    * that minute has closed, only in the session and traffic state, counted as late.
+   * `replay` is for rebuilding the state from the stream tail after a restart: the events were
+   * counted before, so only what was not saved (open minutes, sessions, counters) takes them.
    */
-  ingest(e: DetectorEvent, hooks: SiteHooks): void {
+  ingest(e: DetectorEvent, hooks: SiteHooks, replay = false): void {
     const t = Math.min(e.time, e.received);
     if (t > this.maxSeen) this.advance(t, hooks);
     const minute = floorMinute(e.time);
-    const closed = minute + MINUTE <= this.watermark || (this.series.minutes > 0 && minute < this.series.end);
-    if (closed) {
-      this.lateEvents++;
+    if (minute < this.historyUntil) {
+      // Already in the history loaded from the lake: it only warms the session and traffic state.
       this.agg.add(e, null);
-      this.agg.countLate(floorMinute(this.maxSeen)); // counted in the minute it arrived in
+    } else if (minute + MINUTE <= this.watermark || (this.series.minutes > 0 && minute < this.series.end)) {
+      this.agg.add(e, null);
+      // A replayed record was judged when it first came; its minute may have closed since.
+      if (!replay) {
+        this.lateEvents++;
+        this.agg.countLate(floorMinute(this.maxSeen)); // counted in the minute it arrived in
+      }
     } else {
       this.agg.add(e, minute);
     }
