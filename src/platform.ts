@@ -17,6 +17,7 @@ import { removeStaleExports } from './query/result-export.js';
 import { QuerySandbox } from './query/sandbox.js';
 import { createQueryServices } from './query/services.js';
 import { RealtimeProcessor } from './realtime/processor.js';
+import { ReportEngine } from './reports/engine.js';
 import { LakeSink } from './sinks/lake-sink.js';
 import { type EventLog, TOPICS } from './stream/event-log.js';
 import { SqliteEventLog } from './stream/sqlite-log.js';
@@ -106,6 +107,12 @@ export async function startPlatform(config: Config): Promise<Platform> {
   });
   removeStaleExports(config.dataDir);
   const catalog = await LakeCatalog.open(config.dataDir);
+  // Store reports: their own DuckDB over daily rollups of the lake (src/reports/rollups.ts).
+  const reports = await ReportEngine.open({
+    dataDir: config.dataDir,
+    timeoutMs: config.query.timeoutMs,
+    memoryLimit: config.query.memoryLimit,
+  });
 
   let logRealtimeError = (err: Error) => console.error('realtime:', err.message);
   const realtime = new RealtimeProcessor({
@@ -136,6 +143,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     catalog,
     metrics,
     realtime,
+    reports,
     trackerJs: trackerSource(),
     ready: () => {
       const checks = {
@@ -153,6 +161,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
     await sink.start();
   }
   await realtime.start();
+  // Roll up the lake's days now rather than on the first report (a big import takes a while).
+  reports.refresh(null, '9999-12-31').catch((err) => app.log.warn({ err: err.message }, 'reports'));
 
   const retention = setInterval(async () => {
     for (const topic of Object.values(TOPICS)) {
@@ -187,6 +197,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
       await log.close();
       writer.close();
       sandbox.close();
+      await reports.close();
       catalog.close();
       meta.close();
     },

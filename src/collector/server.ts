@@ -15,6 +15,7 @@ import type { Metrics } from '../ops/metrics.js';
 import type { QuerySandbox } from '../query/sandbox.js';
 import type { QueryServices } from '../query/services.js';
 import type { RealtimeProcessor } from '../realtime/processor.js';
+import type { ReportEngine } from '../reports/engine.js';
 import type { EventLog } from '../stream/event-log.js';
 import { badRecord, quarantine } from './ingest.js';
 import { registerApiRoutes } from './routes-api.js';
@@ -23,6 +24,7 @@ import { registerCatalogRoutes } from './routes-catalog.js';
 import { registerCollectRoutes } from './routes-collect.js';
 import { registerOpsRoutes } from './routes-ops.js';
 import { registerRealtimeRoutes } from './routes-realtime.js';
+import { registerReportRoutes } from './routes-reports.js';
 import { registerSqlRoutes } from './routes-sql.js';
 import { registerUserRoutes } from './routes-users.js';
 import { registerWebRoutes } from './routes-web.js';
@@ -40,6 +42,7 @@ export interface ServerDeps {
   catalog: LakeCatalog;
   metrics: Metrics;
   realtime: RealtimeProcessor;
+  reports: ReportEngine;
   ready: () => { ready: boolean; checks: Record<string, boolean> };
   trackerJs: string;
 }
@@ -175,6 +178,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerSqlRoutes(app, deps);
   registerCatalogRoutes(app, deps);
   registerRealtimeRoutes(app, deps);
+  registerReportRoutes(app, deps);
   registerOpsRoutes(app, deps);
   registerWebRoutes(app);
   return app;

@@ -1,0 +1,52 @@
+import { choose, col, inRange, type ReportDef } from './report-def.js';
+
+const PERIOD: Record<string, (c: string) => string> = {
+  day: (c) => c,
+  week: (c) => `date_trunc('week', ${c})::DATE`,
+  month: (c) => `date_trunc('month', ${c})::DATE`,
+};
+
+/** Report 1: unique visitors per day, week or month — distinct over each period, not a sum of days. */
+export const visitorsReport: ReportDef = {
+  id: 'visitors',
+  title: 'Unique visitors',
+  description:
+    'Distinct visitors, sessions, events, page views and product views per day, week (Monday first) or month. ' +
+    'Week and month figures count each visitor once per period, not once per day.',
+  params: [
+    {
+      name: 'grain',
+      type: 'enum',
+      values: ['day', 'week', 'month'],
+      default: 'day',
+      description: 'one row per day, ISO week or calendar month',
+    },
+  ],
+  build(p) {
+    const period = choose(PERIOD, p.grain);
+    return {
+      sql: `
+        WITH p AS (
+          SELECT ${period('d')} AS period, min(d) AS first_day, max(d) AS last_day
+          FROM (SELECT range::DATE AS d FROM range($from::DATE, $to::DATE, INTERVAL 1 DAY)) GROUP BY 1),
+        s AS (
+          SELECT ${period('dt')} AS period, count(DISTINCT visitor_id) AS visitors, count(*) AS sessions,
+            sum(events) AS events, sum(page_views) AS page_views, sum(views) AS views
+          FROM sessions WHERE ${inRange} GROUP BY 1)
+        SELECT p.period, p.first_day, p.last_day, coalesce(s.visitors, 0) AS visitors,
+          coalesce(s.sessions, 0) AS sessions, coalesce(s.events, 0) AS events,
+          coalesce(s.page_views, 0) AS page_views, coalesce(s.views, 0) AS views
+        FROM p LEFT JOIN s USING (period) ORDER BY p.period`,
+      columns: [
+        col('period', 'Period', 'date', 'first day of the day, week or month (may be before the range)'),
+        col('first_day', 'First day', 'date', 'first day of the period inside the range'),
+        col('last_day', 'Last day', 'date', 'last day of the period inside the range'),
+        col('visitors', 'Visitors', 'integer', 'distinct visitors in the period'),
+        col('sessions', 'Sessions', 'integer'),
+        col('events', 'Events', 'integer'),
+        col('page_views', 'Page views', 'integer'),
+        col('views', 'Product views', 'integer'),
+      ],
+    };
+  },
+};
