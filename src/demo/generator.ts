@@ -1,9 +1,19 @@
 import { buildCatalogue } from './catalogue.js';
 import { isoTime } from './csv.js';
-import { activeIncident, type DemoIncident, demoIncidents, FLOOD_MULTIPLIER } from './incidents.js';
-import { hashSeed, poisson, reseedableRng } from './prng.js';
+import {
+  activeIncident,
+  BOT_WAVE_MULTIPLIER,
+  CARD_TESTS_PER_MINUTE,
+  CART_BOTS_PER_MINUTE,
+  type DemoIncident,
+  demoIncidents,
+  FLOOD_MULTIPLIER,
+} from './incidents.js';
+import { gaussian, hashSeed, mulberry32, poisson, reseedableRng } from './prng.js';
 import {
   botSession,
+  cardTest,
+  cartBotSession,
   type DemoItem,
   floodRequests,
   type PlannedEvent,
@@ -67,6 +77,21 @@ export function trafficFactor(ms: number): number {
   return (hourly / HOURLY_MEAN) * (weekday / WEEKDAY_MEAN);
 }
 
+/** How much busier or quieter a whole day runs than usual (weather, news, pay day): ±7% or so. */
+const DAY_LEVEL_SIGMA = 0.07;
+
+/**
+ * The day-to-day level at `ms` for a seed (mean ~1), blended linearly between day middles so
+ * there is no jump at midnight. Detectors must take it in stride: it is not an incident.
+ */
+export function dayLevel(seed: number, ms: number): number {
+  const days = ms / DAY - 0.5;
+  const d0 = Math.floor(days);
+  const frac = days - d0;
+  const level = (d: number) => Math.exp(DAY_LEVEL_SIGMA * gaussian(mulberry32(hashSeed(seed, 0xda7, d))));
+  return level(d0) * (1 - frac) + level(d0 + 1) * frac;
+}
+
 export function* generateDemo(opts: GenerateOptions): Generator<DemoItem> {
   const iso = opts.timeFormat !== 'ms';
   for (const planned of plannedEvents(opts)) yield toDemoItem(planned, iso ? isoTime(planned.t) : planned.t);
@@ -103,7 +128,10 @@ export function* plannedEvents(opts: GenerateOptions): Generator<PlannedEvent> {
   for (let minute = Math.floor(start / MINUTE); minute * MINUTE < end; minute++) {
     const minuteStart = minute * MINUTE;
     minuteRng.reseed(hashSeed(opts.seed, minute)); // per minute: a minute's traffic does not depend on the range start
-    const expected = sessionsPerMinute * trafficFactor(minuteStart + MINUTE / 2);
+    const expected =
+      sessionsPerMinute *
+      trafficFactor(minuteStart + MINUTE / 2) *
+      dayLevel(opts.seed, minuteStart + MINUTE / 2);
     const sessions = poisson(rng, expected);
     for (let i = 0; i < sessions; i++) {
       const t = minuteStart + rng() * MINUTE;
@@ -119,6 +147,24 @@ export function* plannedEvents(opts: GenerateOptions): Generator<PlannedEvent> {
         minuteStart,
         poisson(rng, FLOOD_MULTIPLIER * expected * EVENTS_PER_SESSION),
       );
+    // Incidents that bring visitors of their own, drawn after the regular ones so those stay the same.
+    const surge = activeIncident(incidents, 'order_change', minuteStart);
+    if (surge && (surge.magnitude ?? 0) > 0 && surge.segment?.source) {
+      const campaign = { source: surge.segment.source, label: surge.id };
+      for (let i = poisson(rng, expected * (1 - BOT_SHARE) * surge.magnitude!); i > 0; i--)
+        shopperSession(rng, env, minuteStart + rng() * MINUTE, campaign);
+    }
+    const wave = activeIncident(incidents, 'bot_wave', minuteStart);
+    if (wave?.variant === 'cart_bots')
+      for (let i = poisson(rng, CART_BOTS_PER_MINUTE); i > 0; i--)
+        cartBotSession(rng, env, wave, minuteStart + rng() * MINUTE);
+    else if (wave)
+      for (let i = poisson(rng, expected * BOT_SHARE * BOT_WAVE_MULTIPLIER); i > 0; i--)
+        botSession(rng, env, minuteStart + rng() * MINUTE, wave);
+    const cards = activeIncident(incidents, 'card_testing', minuteStart);
+    if (cards)
+      for (let i = poisson(rng, CARD_TESTS_PER_MINUTE); i > 0; i--)
+        cardTest(rng, env, cards, minuteStart + rng() * MINUTE);
 
     const due = pending.get(minute);
     if (due === undefined) continue;

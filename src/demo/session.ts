@@ -1,12 +1,15 @@
 import type { WireEvent } from '../events/wire.js';
 import { type Catalogue, type Product, pickProduct } from './catalogue.js';
-import { activeIncident, type DemoIncident, ORDER_DROP_SURVIVAL } from './incidents.js';
+import { activeIncident, type DemoIncident, type IncidentSegment, ORDER_DROP_SURVIVAL } from './incidents.js';
 import { geometric, logNormal, pick, pickWeighted, type Rng, randInt, uuid } from './prng.js';
 import {
   anonymousVisitorId,
   botClient,
+  hostingIp,
   pickReferral,
   pickVisitorIndex,
+  type Referral,
+  SCRAPER_FAMILIES,
   SPOOFED_BROWSER_AGENT,
   type Visitor,
   visitorFor,
@@ -74,6 +77,17 @@ const CHECKOUT = 0.5;
 const PAY = 0.7;
 const COMPLEMENT_VIEW = 0.4;
 const COMPLEMENT_CART = 0.5;
+/** Payments that fail once (card declined, 3-D Secure timeout) and go through on a retry. */
+const TRANSIENT_ERROR = 0.005;
+/** During an error spike, customers whose payment failed who succeed on retry. */
+const RETRY_SUCCESS = 0.75;
+/** Share of shoppers in an order_change segment (by user-agent weight, see visitors.ts). */
+const SEGMENT_SHARE: Record<IncidentSegment['who'], number> = {
+  all: 1,
+  ios: 29 / 93,
+  mobile: 54 / 93,
+  campaign: 1,
+};
 
 /** The tracker state of one visit: who, and which page the next event happens on. */
 export class Visit {
@@ -81,6 +95,8 @@ export class Visit {
   private path: string | null = null; // URLs are only built for WireEvents, not for the CSV fast path
   private previousPath: string | null = null;
   private rees46Cache: string | undefined;
+  /** Set on visits an incident brings (a campaign's visitors, bots of a wave): every event is labelled. */
+  label: string | undefined;
 
   constructor(
     readonly env: SessionEnv,
@@ -108,7 +124,9 @@ export class Visit {
     const seq = this.seq++; // counted even when filtered out, so event ids do not depend on the filter
     if (this.env.types !== undefined && !this.env.types.has(type)) return;
     const { path, previousPath } = this;
-    this.env.emit({ t: Math.floor(t), visit: this, seq, type, product, extra, path, previousPath });
+    const labelled =
+      this.label === undefined ? extra : { ...extra, props: { ...extra?.props, demo_incident: this.label } };
+    this.env.emit({ t: Math.floor(t), visit: this, seq, type, product, extra: labelled, path, previousPath });
   }
 }
 
@@ -159,11 +177,19 @@ function productFor(rng: Rng, catalogue: Catalogue, visitor: Visitor): Product {
   return pickProduct(rng, pickWeighted(rng, catalogue.categories, catalogue.categoryCumulative));
 }
 
-export function shopperSession(rng: Rng, env: SessionEnv, start: number): void {
+/** A campaign's visitors (an order surge): where they come from, and the incident that brings them. */
+export interface Campaign {
+  source: string;
+  label: string;
+}
+
+export function shopperSession(rng: Rng, env: SessionEnv, start: number, campaign?: Campaign): void {
   const { catalogue } = env;
   const visitor = visitorFor(env.seed, pickVisitorIndex(rng, env.poolSize));
   const loggedIn = visitor.accountId !== null && rng() < 0.7;
-  const referral = pickReferral(rng);
+  const referral: Referral = campaign
+    ? { referrer: null, query: `?utm_source=${campaign.source}&utm_medium=social&utm_campaign=flash_sale` }
+    : pickReferral(rng);
   const visit = new Visit(
     env,
     uuid(rng),
@@ -173,6 +199,7 @@ export function shopperSession(rng: Rng, env: SessionEnv, start: number): void {
     visitor.userAgent,
     referral.referrer,
   );
+  visit.label = campaign?.label;
   let t = start;
 
   // Landing: campaigns and search results point at products and categories, direct visits at the home page.
@@ -241,31 +268,91 @@ export function shopperSession(rng: Rng, env: SessionEnv, start: number): void {
   const checkoutAt = t + dwell(rng, 30);
   const paid = rng() < PAY; // else abandoned at the payment form
   t = checkoutAt + dwell(rng, 90);
-  const outage = paid ? activeIncident(env.incidents, 'order_drop', t) : undefined;
-  const failed = outage !== undefined && rng() >= ORDER_DROP_SURVIVAL;
+  const outcome = paid ? payment(rng, env, visit, t) : null;
+  const failed = outcome?.kind === 'failed' ? outcome.incident : undefined;
   visit.page('/checkout');
   visit.emit(checkoutAt, 'checkout', undefined, {
     revenue: total,
     currency: CURRENCY,
-    props: failed ? { demo_incident: outage.id } : undefined,
+    props: failed ? { demo_incident: failed.id } : undefined,
   });
-  if (!paid) return;
-  if (failed) {
-    visit.emit(t, 'checkout_error', undefined, {
-      props: { demo_incident: outage.id, error: 'payment provider timeout' },
-    });
+  if (!outcome) return;
+  if (outcome.kind === 'failed') {
+    if (outcome.visible)
+      visit.emit(t, 'checkout_error', undefined, {
+        props: { demo_incident: outcome.incident.id, error: 'payment provider timeout' },
+      });
     return;
+  }
+  if (outcome.kind === 'retried') {
+    const label = outcome.incident ? { demo_incident: outcome.incident.id } : {};
+    visit.emit(t, 'checkout_error', undefined, { props: { ...label, error: outcome.error } });
+    if (!outcome.success) return;
+    t += dwell(rng, 20);
   }
   const orderId = String(randInt(rng, 10_000_000, 99_999_999));
   visit.page('/checkout/complete');
+  const label =
+    outcome.kind === 'retried' && outcome.incident ? { demo_incident: outcome.incident.id } : undefined;
   for (const { product, quantity } of cart) {
     // One row per product, as REES46: revenue is the line total, so summing rows gives order revenue.
     visit.emit(t, 'purchase', product, {
       quantity,
       order_id: orderId,
       revenue: round2(product.price * quantity),
+      props: label,
     });
   }
+}
+
+type PaymentOutcome =
+  | { kind: 'ok' }
+  | { kind: 'failed'; incident: DemoIncident; visible: boolean }
+  | { kind: 'retried'; incident: DemoIncident | undefined; error: string; success: boolean };
+
+/**
+ * What happens to a payment at `t`: an outage or a broken segment makes it fail (with a
+ * payment error or silently), an error spike or a transient decline makes it fail once and
+ * mostly succeed on retry. Random numbers are drawn only when an incident could apply, plus one
+ * for the rare transient decline.
+ */
+function payment(rng: Rng, env: SessionEnv, visit: Visit, t: number): PaymentOutcome {
+  const outage = activeIncident(env.incidents, 'order_drop', t);
+  if (outage && rng() >= ORDER_DROP_SURVIVAL) return { kind: 'failed', incident: outage, visible: true };
+  const change = activeIncident(env.incidents, 'order_change', t);
+  if (
+    change &&
+    (change.magnitude ?? 0) < 0 &&
+    change.segment &&
+    inSegment(visit.userAgent, change.segment.who)
+  ) {
+    const p = Math.min(1, -change.magnitude! / SEGMENT_SHARE[change.segment.who]);
+    if (rng() < p) return { kind: 'failed', incident: change, visible: change.segment.who === 'all' };
+  }
+  const spike = activeIncident(env.incidents, 'error_spike', t);
+  if (spike && rng() < (spike.errorShare ?? 0))
+    return {
+      kind: 'retried',
+      incident: spike,
+      error: 'payment service error',
+      success: rng() < RETRY_SUCCESS,
+    };
+  if (rng() < TRANSIENT_ERROR)
+    return { kind: 'retried', incident: undefined, error: 'card declined', success: true };
+  return { kind: 'ok' };
+}
+
+const segmentCache = new Map<string, Set<IncidentSegment['who']>>();
+
+function inSegment(userAgent: string, who: IncidentSegment['who']): boolean {
+  let segments = segmentCache.get(userAgent);
+  if (!segments) {
+    segments = new Set(['all']);
+    if (/iPhone|iPad/.test(userAgent)) segments.add('ios');
+    if (/iPhone|Android/.test(userAgent) && /Mobile/.test(userAgent)) segments.add('mobile');
+    segmentCache.set(userAgent, segments);
+  }
+  return segments.has(who);
 }
 
 interface CartLine {
@@ -283,10 +370,11 @@ function addToCart(rng: Rng, visit: Visit, cart: CartLine[], product: Product, t
 }
 
 /** A crawler spreads over the whole catalogue at a polite pace; a scraper rips one category fast. */
-export function botSession(rng: Rng, env: SessionEnv, start: number): void {
+export function botSession(rng: Rng, env: SessionEnv, start: number, wave?: DemoIncident): void {
   const { catalogue } = env;
-  const client = botClient(rng);
+  const client = botClient(rng, wave ? SCRAPER_FAMILIES : undefined);
   const visit = new Visit(env, uuid(rng), anonymousVisitorId(rng), null, client.ip, client.userAgent, null);
+  visit.label = wave?.id;
   let t = start;
   visit.page('/');
   visit.emit(t, 'page_view');
@@ -333,6 +421,52 @@ export function floodRequests(
       visit.emit(t, 'view', product, label);
     }
   }
+}
+
+/** A bot that hoards stock: a browser disguise, adds several products to cart, never views one. */
+export function cartBotSession(rng: Rng, env: SessionEnv, incident: DemoIncident, start: number): void {
+  const visit = new Visit(
+    env,
+    uuid(rng),
+    anonymousVisitorId(rng),
+    null,
+    hostingIp(rng),
+    SPOOFED_BROWSER_AGENT,
+    null,
+  );
+  visit.label = incident.id;
+  let t = start;
+  for (let i = randInt(rng, 3, 8); i > 0; i--) {
+    const product = pick(rng, env.catalogue.products);
+    visit.page(product.path);
+    visit.emit(t, 'cart', product, { quantity: randInt(rng, 1, 5) });
+    t += 1000 + rng() * 4000;
+  }
+}
+
+/** One card-testing attempt: a new session puts a cheap product in the cart and pays; most cards are declined. */
+export function cardTest(rng: Rng, env: SessionEnv, incident: DemoIncident, start: number): void {
+  const ip = pick(rng, incident.ips ?? [hostingIp(rng)]);
+  const visit = new Visit(env, uuid(rng), anonymousVisitorId(rng), null, ip, SPOOFED_BROWSER_AGENT, null);
+  visit.label = incident.id;
+  const product = env.catalogue.products.reduce(
+    (a, b) => (b.price < a.price ? b : a),
+    env.catalogue.products[0],
+  );
+  visit.page(product.path);
+  visit.emit(start, 'cart', product, { quantity: 1 });
+  visit.page('/checkout');
+  visit.emit(start + 2_000, 'checkout', undefined, { revenue: product.price, currency: CURRENCY });
+  if (rng() < 0.9) {
+    visit.emit(start + 5_000, 'checkout_error', undefined, { props: { error: 'card declined' } });
+    return;
+  }
+  visit.page('/checkout/complete');
+  visit.emit(start + 5_000, 'purchase', product, {
+    quantity: 1,
+    order_id: String(randInt(rng, 10_000_000, 99_999_999)),
+    revenue: product.price,
+  });
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;

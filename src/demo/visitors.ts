@@ -191,8 +191,12 @@ export function visitorFor(seed: number, index: number): Visitor {
  */
 export const pickVisitorIndex = (rng: Rng, poolSize: number): number => Math.floor(poolSize * rng() ** 2.5);
 
-export function botClient(rng: Rng): BotClient {
-  const family = pickWeighted(rng, BOT_FAMILIES, BOT_FAMILY_CUMULATIVE)[0];
+/** The scrapers among the bot families: what a scraper wave sends. */
+export const SCRAPER_FAMILIES: BotClient['family'][] = ['python-requests', 'headless-chrome'];
+
+/** A bot client; `families` restricts the pick (e.g. to scrapers). */
+export function botClient(rng: Rng, families?: BotClient['family'][]): BotClient {
+  const family = families ? pick(rng, families) : pickWeighted(rng, BOT_FAMILIES, BOT_FAMILY_CUMULATIVE)[0];
   const userAgent = pick(rng, BOT_AGENTS[family]);
   const last = randInt(rng, 1, 254);
   switch (family) {
