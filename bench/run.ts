@@ -7,6 +7,7 @@ import { httpIngest } from './http-ingest.js';
 import { importBench } from './import.js';
 import { latency } from './latency.js';
 import { type Bench, type BenchResult, fmt } from './lib.js';
+import { ordersBench } from './orders.js';
 import { realtimeThroughput } from './realtime-throughput.js';
 import { sseLatency } from './sse-latency.js';
 import { streamAppend } from './stream-append.js';
@@ -27,6 +28,7 @@ const BENCHES: Bench[] = [
   latency,
   realtimeThroughput,
   sseLatency,
+  ordersBench,
 ];
 const ALIASES: Record<string, string> = {
   http: 'a',
@@ -36,6 +38,7 @@ const ALIASES: Record<string, string> = {
   latency: 'e',
   realtime: 'f',
   sse: 'g',
+  orders: 'h',
 };
 
 function parseArgs(argv: string[]) {

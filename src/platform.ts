@@ -13,6 +13,8 @@ import { LAKE_TABLES } from './lake/lake.js';
 import { LakeWriter } from './lake/writer.js';
 import { openMetaDb } from './meta/meta-db.js';
 import { createMetrics } from './ops/metrics.js';
+import { backfillFromLake } from './orders/lake-backfill.js';
+import { OrderSink } from './orders/order-sink.js';
 import { removeStaleExports } from './query/result-export.js';
 import { QuerySandbox } from './query/sandbox.js';
 import { createQueryServices } from './query/services.js';
@@ -78,6 +80,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     { topic: TOPICS.badRecords, group: 'lake' },
     { topic: TOPICS.events, group: 'realtime' },
     { topic: TOPICS.badRecords, group: 'realtime' },
+    { topic: TOPICS.events, group: 'orders' },
   ]);
   const writer = await LakeWriter.open(config.dataDir);
   let logSinkError = (err: Error) => console.error('lake sink:', err.message);
@@ -131,6 +134,15 @@ export async function startPlatform(config: Config): Promise<Platform> {
     onError: (err) => logRealtimeError(err),
   });
 
+  // Order history: a stream consumer; a new store is first loaded from the lake (imports bypass the stream).
+  let logOrdersError = (err: Error) => console.error('orders:', err.message);
+  const orders = new OrderSink({
+    log,
+    dataDir: config.dataDir,
+    backfill: (store, signal) => backfillFromLake(store, { dataDir: config.dataDir, signal }),
+    onError: (err) => logOrdersError(err),
+  });
+
   const app = await buildServer({
     config,
     log,
@@ -143,6 +155,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     catalog,
     metrics,
     realtime,
+    orders: orders.store,
     reports,
     trackerJs: trackerSource(),
     ready: () => {
@@ -151,16 +164,19 @@ export async function startPlatform(config: Config): Promise<Platform> {
         lake_events: sinks[0].ready,
         lake_bad_records: sinks[1].ready,
         realtime: realtime.status().running,
+        orders: orders.status().running,
       };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
   });
   logSinkError = (err) => app.log.warn({ err: err.message }, 'lake sink');
   logRealtimeError = (err) => app.log.warn({ err: err.message }, 'realtime');
+  logOrdersError = (err) => app.log.warn({ err: err.message }, 'orders');
   for (const sink of sinks) {
     await sink.start();
   }
   await realtime.start();
+  await orders.start();
   // Roll up the lake's days now rather than on the first report (a big import takes a while).
   reports.refresh(null, '9999-12-31').catch((err) => app.log.warn({ err: err.message }, 'reports'));
 
@@ -193,6 +209,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
       clearInterval(retention);
       await app.close();
       await realtime.stop();
+      await orders.stop();
       for (const sink of sinks) await sink.stop();
       await log.close();
       writer.close();

@@ -225,6 +225,18 @@ users
     process.exitCode = await usersSetPassword(config(), email, o);
   });
 
+const orders = program.command('orders').description('the order history behind the customer pages');
+orders
+  .command('rebuild')
+  .description('load orders and recent activity from the lake (after `storepulse import`); safe to run live')
+  .option('--site <id>', 'only this site')
+  .option('--memory-limit <size>', 'most memory DuckDB may use; beyond it work spills to the data dir', '1GB')
+  .option('--no-progress', 'no progress lines')
+  .action(async (o: { site?: string; memoryLimit: string; progress: boolean }) => {
+    const { ordersRebuild } = await import('./orders.js');
+    process.exitCode = await ordersRebuild(config(), o);
+  });
+
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof ConfigError) console.error(`storepulse: ${err.message}`);
   else console.error(`storepulse: ${err.message}`);

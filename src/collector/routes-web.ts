@@ -14,6 +14,7 @@ export const DASHBOARD_PAGES = [
   '/sql',
   '/catalog',
   '/reports',
+  '/customers',
   '/admin',
   '/login',
   '/setup',

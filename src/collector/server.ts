@@ -12,6 +12,7 @@ import type { Config } from '../config/schema.js';
 import type { IngestContext } from '../events/normalise.js';
 import type { DailySalt } from '../events/salts.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { OrderStore } from '../orders/order-store.js';
 import type { QuerySandbox } from '../query/sandbox.js';
 import type { QueryServices } from '../query/services.js';
 import type { RealtimeProcessor } from '../realtime/processor.js';
@@ -23,6 +24,7 @@ import { registerAuthRoutes } from './routes-auth.js';
 import { registerCatalogRoutes } from './routes-catalog.js';
 import { registerCollectRoutes } from './routes-collect.js';
 import { registerOpsRoutes } from './routes-ops.js';
+import { registerOrderRoutes } from './routes-orders.js';
 import { registerRealtimeRoutes } from './routes-realtime.js';
 import { registerReportRoutes } from './routes-reports.js';
 import { registerSqlRoutes } from './routes-sql.js';
@@ -42,6 +44,7 @@ export interface ServerDeps {
   catalog: LakeCatalog;
   metrics: Metrics;
   realtime: RealtimeProcessor;
+  orders: OrderStore;
   reports: ReportEngine;
   ready: () => { ready: boolean; checks: Record<string, boolean> };
   trackerJs: string;
@@ -180,6 +183,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerRealtimeRoutes(app, deps);
   registerReportRoutes(app, deps);
   registerOpsRoutes(app, deps);
+  registerOrderRoutes(app, deps);
   registerWebRoutes(app);
   return app;
 }

@@ -3,6 +3,7 @@ import { AdminPage } from './admin-page';
 import { api, Unauthorized } from './api';
 import type { Session, SiteInfo } from './api-types';
 import { CatalogPage } from './catalog-page';
+import { CustomerPage } from './customer-page';
 import { LivePage } from './live-page';
 import { LoginPage } from './login-page';
 import { OpsPage } from './ops-page';
@@ -38,6 +39,8 @@ export function App() {
     if (session && (page === 'login' || page === 'setup')) go('live', true);
     // The server refuses the admin APIs anyway; the page is not offered to those it would refuse.
     if (session && page === 'admin' && !session.permissions.admin) go('live', true);
+    // Customer data is personal: analysts and admins only (the API says the same).
+    if (session && page === 'customers' && !session.permissions.query) go('live', true);
   }, [session, page, go]);
 
   useEffect(() => {
@@ -95,6 +98,18 @@ export function App() {
           >
             Ops
           </a>
+          {session.permissions.query && (
+            <a
+              href="/customers"
+              aria-current={page === 'customers' ? 'page' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                go('customers');
+              }}
+            >
+              Customers
+            </a>
+          )}
           <a
             href="/reports"
             aria-current={page === 'reports' ? 'page' : undefined}
@@ -196,6 +211,8 @@ export function App() {
         <CatalogPage onUnauthorized={signedOut} />
       ) : page === 'ops' ? (
         <OpsPage theme={theme.effective} onUnauthorized={signedOut} />
+      ) : page === 'customers' && site && session.permissions.query ? (
+        <CustomerPage key={site} site={site} onUnauthorized={signedOut} />
       ) : page === 'reports' && site ? (
         <ReportsPage site={site} session={session} theme={theme.effective} onUnauthorized={signedOut} />
       ) : site ? (

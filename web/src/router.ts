@@ -1,12 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
 
-export type Page = 'live' | 'ops' | 'sql' | 'catalog' | 'reports' | 'admin' | 'login' | 'setup';
+export type Page = 'live' | 'ops' | 'sql' | 'catalog' | 'reports' | 'customers' | 'admin' | 'login' | 'setup';
 const PATHS: Record<Page, string> = {
   live: '/live',
   ops: '/ops',
   sql: '/sql',
   catalog: '/catalog',
   reports: '/reports',
+  customers: '/customers',
   admin: '/admin',
   login: '/login',
   setup: '/setup',
