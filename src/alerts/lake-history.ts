@@ -85,11 +85,15 @@ export async function loadLakeHistory(o: LakeHistoryOptions): Promise<Map<string
     };
     for (const r of await rows(
       conn,
-      `SELECT site, minute, count(*), count(*) FILTER (bot) FROM ev GROUP BY ALL`,
+      `WITH b AS (
+         SELECT site, minute, bot, bot AND session IS NOT NULL AND (lag(t) OVER w IS NULL OR t - lag(t) OVER w > ${SESSION_TIMEOUT_MS}) AS starts
+         FROM ev WINDOW w AS (PARTITION BY site, bot, session ORDER BY t, event_id))
+       SELECT site, minute, count(*), count(*) FILTER (bot), count(*) FILTER (starts) FROM b GROUP BY ALL`,
     )) {
       const f = facts(r[0] as string, Number(r[1]));
       set(f, 'requests', r[2]);
       set(f, 'bot_requests', r[3]);
+      set(f, 'bot_sessions', r[4]);
     }
     const human = await rows(
       conn,

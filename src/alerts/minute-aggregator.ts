@@ -48,6 +48,8 @@ export class MinuteAggregator {
   readonly sessions = new Map<string, SessionState>();
   /** Sessions that carted without a product view so far (what the cart-bot rule looks at). */
   readonly cartWithoutViews = new Set<string>();
+  /** Bot sessions → last seen: bot traffic comes in sessions of hundreds of requests, so waves are counted in sessions. */
+  readonly botSessions = new Map<string, number>();
   private anonymousOrders = 0;
 
   /**
@@ -59,6 +61,11 @@ export class MinuteAggregator {
     if (m) inc(m.values, 'requests');
     if (e.isBot) {
       if (m) inc(m.values, 'bot_requests');
+      if (e.session) {
+        const last = this.botSessions.get(e.session);
+        if ((last === undefined || e.time - last > SESSION_TIMEOUT_MS) && m) inc(m.values, 'bot_sessions');
+        this.botSessions.set(e.session, Math.max(last ?? 0, e.time));
+      }
       return;
     }
     const session = e.session ? this.touchSession(e, m) : null;
@@ -145,6 +152,7 @@ export class MinuteAggregator {
 
   /** Forgets sessions idle for longer than the session timeout (plus a margin) before `now`. */
   evictSessions(now: number): void {
+    for (const [id, last] of this.botSessions) if (last < now - SESSION_KEEP_MS) this.botSessions.delete(id);
     for (const [id, s] of this.sessions) {
       if (s.lastSeen >= now - SESSION_KEEP_MS) continue;
       this.sessions.delete(id);

@@ -62,6 +62,7 @@ describe('site detection (events → minutes → evaluations)', () => {
     assert.deepEqual(first.values, {
       requests: 9,
       bot_requests: 1,
+      bot_sessions: 1,
       sessions: 2,
       page_views: 1,
       views: 2,

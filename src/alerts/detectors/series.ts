@@ -33,6 +33,7 @@ export interface MinuteFacts {
 export const METRICS = {
   requests: 'all events, bots included',
   bot_requests: 'events from user agents flagged as bots',
+  bot_sessions: 'sessions of user agents flagged as bots, started',
   sessions: 'human sessions started',
   views: 'human product views',
   page_views: 'human page views',

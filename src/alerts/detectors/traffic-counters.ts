@@ -65,10 +65,19 @@ export class Ring {
   }
 }
 
+export interface KeySets {
+  ips: Set<string>;
+  networks: Set<string>;
+  sessions: Set<string>;
+}
+
+const EMPTY_KEYS: KeySets = { ips: new Set(), networks: new Set(), sessions: new Set() };
+const NO_REQUESTS = new Ring(1, BUCKET_MS);
+
 export interface KeyCounters {
   key: string;
   requests: Ring;
-  /** The requests from user agents flagged as bots. */
+  /** The requests from user agents flagged as bots (allocated at the first one). */
   bots: Ring;
   firstSeen: number;
   lastSeen: number;
@@ -76,10 +85,11 @@ export interface KeyCounters {
 }
 
 export interface IpCounters extends KeyCounters {
-  /** session → last seen, for distinct sessions per minute. */
-  sessions: Map<string, number>;
-  attempts: Ring;
-  paymentErrors: Ring;
+  /** session → last seen, for distinct sessions per minute (allocated at the second session). */
+  sessions: Map<string, number> | null;
+  firstSession: string | null;
+  /** Payment attempts and failures over ten minutes (allocated at the first payment). */
+  payments: { attempts: Ring; errors: Ring } | null;
   lastOrder: string | null;
 }
 
@@ -87,6 +97,11 @@ export interface NetworkCounters extends KeyCounters {
   ips: Map<string, number>;
 }
 
+/**
+ * Per-key state is small and allocated lazily (most clients send a few requests in one
+ * session and never pay): a replay of weeks of traffic creates millions of keys, and the
+ * garbage collector pays for every object they hold.
+ */
 export class TrafficCounters {
   readonly ips = new Map<string, IpCounters>();
   readonly networks = new Map<string, NetworkCounters>();
@@ -94,95 +109,140 @@ export class TrafficCounters {
   /** Requests of the whole site, and those from user agents not flagged as bots. */
   readonly total = new Ring(BUCKETS, BUCKET_MS);
   readonly human = new Ring(BUCKETS, BUCKET_MS);
+  /**
+   * Keys with requests in each recent 10-s bucket: only they can newly cross a rate limit, so
+   * an evaluation looks at the last bucket's keys (and at IPs with recent payments), not at
+   * every key. By event time, so the same events give the same sets in any processing order.
+   */
+  private readonly active = new Map<number, KeySets>();
+  /** IPs with payment attempts in the last ten minutes. */
+  readonly payers = new Set<string>();
 
   add(e: TrafficEvent): void {
     this.total.add(e.time);
     if (!e.isBot) this.human.add(e.time);
+    const keys = this.keySets(e.time);
     if (e.ip) {
-      const ip = this.ipCounters(e.ip, e.time);
+      const ip = this.ipCounters(e.ip, e);
       touch(ip, e);
-      if (e.session && (ip.sessions.has(e.session) || ip.sessions.size < MAX_SESSIONS_PER_IP))
-        ip.sessions.set(e.session, Math.max(ip.sessions.get(e.session) ?? 0, e.time));
-      if (e.kind === 'checkout_error' || e.kind === 'payment_error') {
-        ip.attempts.add(e.time);
-        ip.paymentErrors.add(e.time);
-      } else if (e.kind === 'purchase' && e.orderId !== ip.lastOrder) {
-        ip.attempts.add(e.time);
-        ip.lastOrder = e.orderId;
+      if (e.session) addSession(ip, e.session, e.time);
+      const payment = PAYMENT_ERRORS.has(e.kind);
+      if (payment || (e.kind === 'purchase' && e.orderId !== ip.lastOrder)) {
+        ip.payments ??= {
+          attempts: new Ring(ATTEMPT_BUCKETS, ATTEMPT_BUCKET_MS),
+          errors: new Ring(ATTEMPT_BUCKETS, ATTEMPT_BUCKET_MS),
+        };
+        ip.payments.attempts.add(e.time);
+        if (payment) ip.payments.errors.add(e.time);
+        else ip.lastOrder = e.orderId;
+        this.payers.add(e.ip);
       }
-      const net = this.networkCounters(networkOf(e.ip), e.time);
+      const network = networkOf(e.ip);
+      let net = this.networks.get(network);
+      if (!net) {
+        net = { ...keyCounters(network, e), ips: new Map() };
+        this.networks.set(network, net);
+      }
       touch(net, e);
       net.ips.set(e.ip, (net.ips.get(e.ip) ?? 0) + 1);
+      keys.ips.add(e.ip);
+      keys.networks.add(network);
     }
     if (e.session) {
       let s = this.sessions.get(e.session);
       if (!s) {
-        s = keyCounters(e.session, e.time);
+        s = keyCounters(e.session, e);
         this.sessions.set(e.session, s);
       }
       touch(s, e);
+      keys.sessions.add(e.session);
     }
   }
 
-  /** Forgets keys with nothing in the last ten minutes (IPs) or minute (networks, sessions). */
+  /** The keys with requests in the 10-s bucket starting at `bucket`. */
+  keysIn(bucket: number): KeySets {
+    return this.active.get(bucket) ?? EMPTY_KEYS;
+  }
+
+  private keySets(time: number): KeySets {
+    const bucket = Math.floor(time / BUCKET_MS) * BUCKET_MS;
+    let keys = this.active.get(bucket);
+    if (!keys) {
+      keys = { ips: new Set(), networks: new Set(), sessions: new Set() };
+      this.active.set(bucket, keys);
+    }
+    return keys;
+  }
+
+  /** Forgets keys with nothing in the last minute (IPs that paid: ten minutes). */
   evict(now: number): void {
     const minute = now - BUCKETS * BUCKET_MS;
     const tenMinutes = now - ATTEMPT_BUCKETS * ATTEMPT_BUCKET_MS;
+    for (const k of this.payers) {
+      const c = this.ips.get(k);
+      if (!c?.payments || c.payments.attempts.newest < tenMinutes) this.payers.delete(k);
+    }
     for (const [k, c] of this.ips) {
-      if (c.lastSeen < tenMinutes) this.ips.delete(k);
-      else for (const [s, t] of c.sessions) if (t < minute) c.sessions.delete(s);
+      if (c.lastSeen < minute) {
+        if (!this.payers.has(k)) this.ips.delete(k);
+      } else if (c.sessions) for (const [s, t] of c.sessions) if (t < minute) c.sessions.delete(s);
     }
     for (const [k, c] of this.networks) if (c.lastSeen < minute) this.networks.delete(k);
+    for (const bucket of this.active.keys()) if (bucket < minute) this.active.delete(bucket);
     for (const [k, c] of this.sessions) if (c.lastSeen < minute) this.sessions.delete(k);
   }
 
-  private ipCounters(ip: string, time: number): IpCounters {
+  private ipCounters(ip: string, e: TrafficEvent): IpCounters {
     let c = this.ips.get(ip);
     if (!c) {
-      c = {
-        ...keyCounters(ip, time),
-        sessions: new Map(),
-        attempts: new Ring(ATTEMPT_BUCKETS, ATTEMPT_BUCKET_MS),
-        paymentErrors: new Ring(ATTEMPT_BUCKETS, ATTEMPT_BUCKET_MS),
-        lastOrder: null,
-      };
+      c = { ...keyCounters(ip, e), sessions: null, firstSession: null, payments: null, lastOrder: null };
       this.ips.set(ip, c);
-    }
-    return c;
-  }
-
-  private networkCounters(network: string, time: number): NetworkCounters {
-    let c = this.networks.get(network);
-    if (!c) {
-      c = { ...keyCounters(network, time), ips: new Map() };
-      this.networks.set(network, c);
     }
     return c;
   }
 }
 
-function keyCounters(key: string, time: number): KeyCounters {
+const PAYMENT_ERRORS = new Set(['checkout_error', 'payment_error', 'payment_failed']);
+
+function keyCounters(key: string, e: TrafficEvent): KeyCounters {
   return {
     key,
     requests: new Ring(BUCKETS, BUCKET_MS),
-    bots: new Ring(BUCKETS, BUCKET_MS),
-    firstSeen: time,
-    lastSeen: time,
+    bots: NO_REQUESTS,
+    firstSeen: e.time,
+    lastSeen: e.time,
     userAgents: [],
   };
 }
 
 function touch(c: KeyCounters, e: TrafficEvent): void {
   c.requests.add(e.time);
-  if (e.isBot) c.bots.add(e.time);
-  c.firstSeen = Math.min(c.firstSeen, e.time);
-  c.lastSeen = Math.max(c.lastSeen, e.time);
+  if (e.isBot) {
+    if (c.bots === NO_REQUESTS) c.bots = new Ring(BUCKETS, BUCKET_MS);
+    c.bots.add(e.time);
+  }
+  if (e.time < c.firstSeen) c.firstSeen = e.time;
+  if (e.time > c.lastSeen) c.lastSeen = e.time;
   if (e.userAgent && c.userAgents.length < MAX_AGENTS && !c.userAgents.includes(e.userAgent))
     c.userAgents.push(e.userAgent);
 }
 
+function addSession(c: IpCounters, session: string, time: number): void {
+  if (c.sessions === null) {
+    if (c.firstSession === null || c.firstSession === session) {
+      c.firstSession = session;
+      return;
+    }
+    // A second session: from now on they are counted (the first one as of its IP's first request).
+    c.sessions = new Map([[c.firstSession, c.lastSeen]]);
+  }
+  if (c.sessions.has(session) || c.sessions.size < MAX_SESSIONS_PER_IP)
+    c.sessions.set(session, Math.max(c.sessions.get(session) ?? 0, time));
+}
+
 /** Distinct sessions an IP used in [from, to). */
 export function sessionsBetween(c: IpCounters, from: number, to: number): number {
+  if (c.sessions === null) return c.firstSession !== null && c.lastSeen >= from && c.lastSeen < to ? 1 : 0;
   let n = 0;
   for (const t of c.sessions.values()) if (t >= from && t < to) n++;
   return n;
@@ -190,7 +250,8 @@ export function sessionsBetween(c: IpCounters, from: number, to: number): number
 
 /** The /24 of an IPv4 address, the /48 of an IPv6 one, as CIDR text. */
 export function networkOf(ip: string): string {
-  if (isIP(ip) === 4) return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
+  // Addresses were validated by the collector: a colon means IPv6.
+  if (!ip.includes(':') && ip.includes('.')) return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
   if (isIP(ip) === 6) {
     const [head] = ip.split('::');
     const groups = head.split(':').slice(0, 3);
@@ -203,9 +264,9 @@ export function networkOf(ip: string): string {
 /** The /16 of an IPv4 address (a country-less locality for root-cause hints), else the /32 of IPv6. */
 export function prefix16(ip: string | null): string | null {
   if (!ip) return null;
-  if (isIP(ip) === 4) {
-    const [a, b] = ip.split('.');
-    return `${a}.${b}.0.0/16`;
+  if (!ip.includes(':') && ip.includes('.')) {
+    const second = ip.indexOf('.', ip.indexOf('.') + 1);
+    return `${ip.slice(0, second)}.0.0/16`;
   }
   if (isIP(ip) === 6) return `${ip.split(':').slice(0, 2).join(':')}::/32`;
   return null;

@@ -43,13 +43,13 @@ function run(
 describe('flood and bot detectors', () => {
   it('flags a flood from 3 IPs in one /24 within 20 s, with those IPs, and nothing else', () => {
     const c = new TrafficCounters();
-    normalTraffic(c, T0 - MINUTE, T0 + MINUTE);
+    normalTraffic(c, T0 - MINUTE, T0 + 20_000);
+    const before = run(c, T0);
+    assert.deepEqual(before.signals, []);
     const flooders = ['185.220.101.7', '185.220.101.33', '185.220.101.201'];
     // 20 requests a second from each, a new session every time (no cookies), starting at T0.
     for (let t = T0; t < T0 + 20_000; t += 50)
       for (const ip of flooders) c.add(ev(t, ip, `f-${ip}-${t}`, { userAgent: CHROME }));
-    const before = run(c, T0);
-    assert.deepEqual(before.signals, []);
     const { signals, offenders } = run(c, T0 + 20_000);
     const floods = signals.filter((s) => s.labels.alertname === 'request_flood');
     assert.equal(floods.length, 1, JSON.stringify(signals.map((s) => s.summary)));
@@ -128,7 +128,10 @@ describe('flood and bot detectors', () => {
     const end = T0;
     for (let m = end - 3 * WEEK - 60 * MINUTE; m < end; m += MINUTE) {
       const wave = m >= end - 10 * MINUTE;
-      series.append({ minute: m, values: { requests: 1000, bot_requests: wave ? 900 : 150 } });
+      series.append({
+        minute: m,
+        values: { requests: 1000, bot_requests: wave ? 900 : 150, bot_sessions: wave ? 8 : 2 },
+      });
     }
     const signals = evaluateTraffic({
       site: 'shop',
@@ -143,7 +146,11 @@ describe('flood and bot detectors', () => {
       signals.map((s) => s.labels.alertname),
       ['bot_wave'],
     );
-    assert.equal(signals[0].band!.expected, 1500);
+    assert.equal(signals[0].band!.expected, 20);
+    assert.match(
+      signals[0].summary,
+      /^Bot wave: 80 bot sessions in the last 10 min \(9000 requests\), 4\.0× the usual 20$/,
+    );
   });
 
   it('exports a blocklist: networks first, covered addresses left out, only valid targets', () => {

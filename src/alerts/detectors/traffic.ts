@@ -33,6 +33,7 @@ export interface TrafficOptions {
   goodBots: string[];
   cardTesting: { minAttempts: number; minErrorShare: number };
   cartBots: { minCarts: number; minSessions: number; windowMinutes: number };
+  /** Bot sessions over `windowMinutes` at `factor`× their usual number, and at least `minExtra` more. */
   botWave: { factor: number; minExtra: number; windowMinutes: number };
   offenderTtlMinutes: number;
   baseline: BaselineOptions;
@@ -51,7 +52,7 @@ export const DEFAULT_TRAFFIC: TrafficOptions = {
   goodBots: ['googlebot', 'bingbot', 'duckduckbot', 'yandexbot', 'applebot', 'baiduspider'],
   cardTesting: { minAttempts: 6, minErrorShare: 0.5 },
   cartBots: { minCarts: 3, minSessions: 3, windowMinutes: 10 },
-  botWave: { factor: 3, minExtra: 300, windowMinutes: 10 },
+  botWave: { factor: 3, minExtra: 10, windowMinutes: 10 },
   offenderTtlMinutes: 30,
   baseline: DEFAULT_BASELINE,
 };
@@ -64,6 +65,8 @@ export type OffenderReason =
   | 'scraper'
   | 'card_testing'
   | 'cart_without_views';
+
+const FLOOD_REASONS = new Set<OffenderReason>(['request_rate', 'many_sessions', 'traffic_share']);
 
 export interface Offender {
   kind: 'ip' | 'network' | 'session';
@@ -123,21 +126,27 @@ export function evaluateTraffic(input: TrafficInput): Signal[] {
     upsert(input.offenders, o2, at);
   const siteHuman60 = counters.human.sum(from60, at);
 
-  // IPs: rates, sessions, scrapers, card testing.
+  // IPs that sent requests since the last evaluation, or paid lately: rates, sessions, scrapers, card testing.
   const ipReasons = new Map<string, OffenderReason[]>();
   const cardTesters: IpCounters[] = [];
-  for (const c of counters.ips.values()) {
-    const r10 = c.requests.sum(from10, at);
+  const least = Math.min(o.ipPer10s, o.ipPer60s, o.sessionsPerIp60s, o.scraperPer60s);
+  const recent = counters.keysIn(from10);
+  for (const key of new Set([...recent.ips, ...counters.payers])) {
+    const c = counters.ips.get(key);
+    if (!c) continue;
     const r60 = c.requests.sum(from60, at);
-    const sessions = sessionsBetween(c, from60, at);
+    if (r60 < least && !counters.payers.has(key)) continue;
+    const r10 = c.requests.sum(from10, at);
+    // Distinct sessions cost a scan of the IP's sessions: only when there could be enough.
+    const sessions = r60 >= o.sessionsPerIp60s ? sessionsBetween(c, from60, at) : 0;
     const bots = c.bots.sum(from60, at);
     const reasons: OffenderReason[] = [];
     // A bot-flagged client at a browser's pace is a crawler; at these rates it floods whatever its user agent says.
     if (r10 >= o.ipPer10s || r60 >= o.ipPer60s) reasons.push('request_rate');
     if (sessions >= o.sessionsPerIp60s) reasons.push('many_sessions');
     if (bots >= o.scraperPer60s && !isGoodBot(c.userAgents, o)) reasons.push('scraper');
-    const attempts = c.attempts.sum(at - 10 * MINUTE, at + MINUTE);
-    const errors = c.paymentErrors.sum(at - 10 * MINUTE, at + MINUTE);
+    const attempts = c.payments?.attempts.sum(at - 10 * MINUTE, at + MINUTE) ?? 0;
+    const errors = c.payments?.errors.sum(at - 10 * MINUTE, at + MINUTE) ?? 0;
     if (attempts >= o.cardTesting.minAttempts && errors >= attempts * o.cardTesting.minErrorShare) {
       reasons.push('card_testing');
       cardTesters.push(c);
@@ -160,8 +169,9 @@ export function evaluateTraffic(input: TrafficInput): Signal[] {
   }
 
   // Networks: their own rates and share, or any flooding address inside.
-  const floods: Offender[] = [];
-  for (const n of counters.networks.values()) {
+  for (const key of recent.networks) {
+    const n = counters.networks.get(key);
+    if (!n) continue;
     const r10 = n.requests.sum(from10, at);
     const r60 = n.requests.sum(from60, at);
     const reasons = new Set<OffenderReason>();
@@ -173,31 +183,31 @@ export function evaluateTraffic(input: TrafficInput): Signal[] {
       for (const r of ipReasons.get(ip) ?? [])
         if (r === 'request_rate' || r === 'many_sessions') reasons.add(r);
     if (reasons.size === 0) continue;
-    const ips = [...n.ips]
-      .map(([ip]) => ({ ip, requests: counters.ips.get(ip)?.requests.sum(from60, at) ?? 0 }))
+    const ips = [...n.ips.keys()]
+      .map((ip) => ({ ip, requests: counters.ips.get(ip)?.requests.sum(from60, at) ?? 0 }))
       .filter((x) => x.requests > 0)
       .sort((a, b) => b.requests - a.requests)
       .slice(0, 10);
-    floods.push(
-      flag({
-        kind: 'network',
-        key: n.key,
-        reasons: [...reasons],
-        firstSeen: n.firstSeen,
-        lastSeen: n.lastSeen,
-        requests10s: r10,
-        requests60s: r60,
-        sessions60s: ips.reduce((s, x) => s + sessionsBetween(counters.ips.get(x.ip)!, from60, at), 0),
-        botRequests: bots,
-        userAgents: n.userAgents,
-        ips,
-      }),
-    );
+    flag({
+      kind: 'network',
+      key: n.key,
+      reasons: [...reasons],
+      firstSeen: n.firstSeen,
+      lastSeen: n.lastSeen,
+      requests10s: r10,
+      requests60s: r60,
+      sessions60s: ips.reduce((s, x) => s + sessionsBetween(counters.ips.get(x.ip)!, from60, at), 0),
+      botRequests: bots,
+      userAgents: n.userAgents,
+      ips,
+    });
   }
 
   // Sessions: request rate in 10 s.
   const fastSessions: Offender[] = [];
-  for (const s of counters.sessions.values()) {
+  for (const key of recent.sessions) {
+    const s = counters.sessions.get(key);
+    if (!s) continue;
     const r10 = s.requests.sum(from10, at);
     if (r10 < o.sessionPer10s) continue;
     fastSessions.push(
@@ -238,6 +248,14 @@ export function evaluateTraffic(input: TrafficInput): Signal[] {
   }
 
   expire(input.offenders, at, o);
+  // A network keeps its flood signal while it was flagged in the last 30 s: a pause of one
+  // tick does not resolve and re-open the alert.
+  const floods = [...input.offenders.values()].filter(
+    (f) =>
+      f.kind === 'network' &&
+      f.lastFlagged >= at - 3 * BUCKET_MS &&
+      f.reasons.some((r) => FLOOD_REASONS.has(r)),
+  );
   const signals: Signal[] = [];
   const base = { site: input.site };
   for (const f of floods) {
@@ -300,25 +318,32 @@ function botWave(input: TrafficInput): Signal | null {
   const w = o.botWave.windowMinutes;
   const end = series.end;
   if (Number.isNaN(end)) return null;
-  const ref = chooseReference(series, end, w, { ...o.baseline, trendMinutes: 0 });
+  const base = { ...o.baseline, trendMinutes: 0 };
+  const ref = chooseReference(series, end, w, base);
   if (!ref) return null;
-  const exp = expect(series, 'bot_requests', end, w, ref, { ...o.baseline, trendMinutes: 0 }, 0);
-  const actual = series.sum('bot_requests', end - w * MINUTE, end);
+  // Counted in sessions: one scraper's visit is hundreds of requests, so requests come in lumps.
+  const exp = expect(series, 'bot_sessions', end, w, ref, base, 0);
+  const actual = series.sum('bot_sessions', end - w * MINUTE, end);
   if (!exp || actual === null) return null;
-  const factor = input.botWaveActive ? 1 + (o.botWave.factor - 1) / 2 : o.botWave.factor;
-  if (actual < factor * exp.expected || actual - exp.expected < o.botWave.minExtra) return null;
-  const human = series.sum('requests', end - w * MINUTE, end) ?? 0;
+  const held = input.botWaveActive === true;
+  const factor = held ? 1 + (o.botWave.factor - 1) / 2 : o.botWave.factor;
+  const z = (actual - exp.expected) / Math.sqrt(Math.max(1, exp.expected, (1.4826 * exp.mad) ** 2));
+  if (actual < factor * exp.expected || actual - exp.expected < o.botWave.minExtra || z < (held ? 2.5 : 5))
+    return null;
+  const requests = series.sum('bot_requests', end - w * MINUTE, end) ?? 0;
+  const all = series.sum('requests', end - w * MINUTE, end) ?? 0;
   return {
     labels: { alertname: 'bot_wave', site: input.site },
     severity: 'warning',
-    summary: `Bot wave: ${Math.round(actual)} requests from bot user agents in the last ${w} min, ${(actual / Math.max(1, exp.expected)).toFixed(1)}× the usual ${Math.round(exp.expected)}`,
+    summary: `Bot wave: ${Math.round(actual)} bot sessions in the last ${w} min (${requests} requests), ${(actual / Math.max(1, exp.expected)).toFixed(1)}× the usual ${Math.round(exp.expected)}`,
     at: input.at,
     value: actual,
     band: { expected: exp.expected, lower: 0, upper: factor * exp.expected },
     evidence: {
       windowMinutes: w,
       baseline: ref.kind,
-      botShare: human > 0 ? Math.round((actual / human) * 1000) / 1000 : null,
+      botRequests: requests,
+      botShare: all > 0 ? Math.round((requests / all) * 1000) / 1000 : null,
       scrapers: [...input.offenders.values()]
         .filter((x) => x.reasons.includes('scraper') && x.lastFlagged >= input.at - w * MINUTE)
         .slice(0, 20)
