@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { DetectionEngine } from './alerts/engine.js';
+import { AlertService } from './alerts/service.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { createAuthServices } from './auth/services.js';
 import { SiteRegistry } from './auth/sites.js';
@@ -12,6 +14,7 @@ import { DailySalt } from './events/salts.js';
 import { LAKE_TABLES } from './lake/lake.js';
 import { LakeWriter } from './lake/writer.js';
 import { openMetaDb } from './meta/meta-db.js';
+import { Mailer } from './notify/mailer.js';
 import { createMetrics } from './ops/metrics.js';
 import { backfillFromLake } from './orders/lake-backfill.js';
 import { OrderSink } from './orders/order-sink.js';
@@ -20,6 +23,8 @@ import { QuerySandbox } from './query/sandbox.js';
 import { createQueryServices } from './query/services.js';
 import { RealtimeProcessor } from './realtime/processor.js';
 import { ReportEngine } from './reports/engine.js';
+import { ReportScheduler } from './reports/scheduler.js';
+import { ReportSchedules } from './reports/schedules.js';
 import { LakeSink } from './sinks/lake-sink.js';
 import { type EventLog, TOPICS } from './stream/event-log.js';
 import { SqliteEventLog } from './stream/sqlite-log.js';
@@ -81,6 +86,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     { topic: TOPICS.events, group: 'realtime' },
     { topic: TOPICS.badRecords, group: 'realtime' },
     { topic: TOPICS.events, group: 'orders' },
+    { topic: TOPICS.events, group: 'detect' },
   ]);
   const writer = await LakeWriter.open(config.dataDir);
   let logSinkError = (err: Error) => console.error('lake sink:', err.message);
@@ -143,6 +149,36 @@ export async function startPlatform(config: Config): Promise<Platform> {
     onError: (err) => logOrdersError(err),
   });
 
+  // Scheduled reports and alerts notify by e-mail (notify.smtpUrl) and webhooks (public addresses only).
+  const publicUrl = config.auth.publicUrl.replace(/\/+$/, '');
+  const mailer = new Mailer(config.notify.smtpUrl, config.notify.mailFrom);
+  let logNotifyError = (err: Error) => console.error('notify:', err.message);
+  const schedules = new ReportSchedules(meta);
+  const scheduler = new ReportScheduler({
+    schedules,
+    reports,
+    mailer,
+    policy: { allowNetworks: config.notify.allowNetworks },
+    publicUrl,
+    onError: (err) => logNotifyError(err),
+  });
+  const alerts = new AlertService({
+    dataDir: config.dataDir,
+    mailer,
+    allowNetworks: config.notify.allowNetworks,
+    publicUrl,
+    onError: (err) => logNotifyError(err),
+  });
+  let logDetectError = (err: Error) => console.error('detect:', err.message);
+  const detection = new DetectionEngine({
+    log,
+    dataDir: config.dataDir,
+    onEvaluation: (e) => alerts.evaluate(e),
+    anonymizedIps: config.ingest.anonymizeIp,
+    allowedLatenessMs: config.realtime.allowedLatenessMs,
+    onError: (err) => logDetectError(err),
+  });
+
   const app = await buildServer({
     config,
     log,
@@ -157,6 +193,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
     realtime,
     orders: orders.store,
     reports,
+    scheduling: { schedules, scheduler, reports },
+    alerting: { manager: alerts.manager, notifier: alerts.notifier, detection },
     trackerJs: trackerSource(),
     ready: () => {
       const checks = {
@@ -165,6 +203,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
         lake_bad_records: sinks[1].ready,
         realtime: realtime.status().running,
         orders: orders.status().running,
+        detect: detection.status().running,
       };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
@@ -172,11 +211,16 @@ export async function startPlatform(config: Config): Promise<Platform> {
   logSinkError = (err) => app.log.warn({ err: err.message }, 'lake sink');
   logRealtimeError = (err) => app.log.warn({ err: err.message }, 'realtime');
   logOrdersError = (err) => app.log.warn({ err: err.message }, 'orders');
+  logNotifyError = (err) => app.log.warn({ err: err.message }, 'notify');
+  logDetectError = (err) => app.log.warn({ err: err.message }, 'detect');
   for (const sink of sinks) {
     await sink.start();
   }
   await realtime.start();
   await orders.start();
+  alerts.start();
+  await detection.start();
+  scheduler.start();
   // Roll up the lake's days now rather than on the first report (a big import takes a while).
   reports.refresh(null, '9999-12-31').catch((err) => app.log.warn({ err: err.message }, 'reports'));
 
@@ -199,17 +243,20 @@ export async function startPlatform(config: Config): Promise<Platform> {
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
 
-  const publicUrl = config.auth.publicUrl.replace(/\/+$/, '') || url;
   return {
     app,
     url,
     firstRun,
-    setupUrl: setupToken ? `${publicUrl}/setup?token=${setupToken}` : null,
+    setupUrl: setupToken ? `${publicUrl || url}/setup?token=${setupToken}` : null,
     async stop() {
       clearInterval(retention);
       await app.close();
       await realtime.stop();
       await orders.stop();
+      scheduler.stop();
+      await detection.stop();
+      alerts.stop();
+      mailer.close();
       for (const sink of sinks) await sink.stop();
       await log.close();
       writer.close();

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { DetectionEngine } from '../alerts/engine.js';
 import type { AlertManager, Matchers } from '../alerts/manager.js';
 import { CHANNEL_TYPES, type ChannelType, type Notifier } from '../alerts/notifier.js';
 import type { Severity } from '../alerts/types.js';
@@ -11,9 +12,15 @@ import { HttpError, type ServerDeps } from './server.js';
 export interface AlertDeps {
   manager: AlertManager;
   notifier: Notifier;
+  detection: DetectionEngine;
 }
 
 const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
+
+function siteOf(deps: ServerDeps, site: string): string {
+  if (!deps.sites.get(site)) throw new HttpError(404, `no site "${site}"`);
+  return site;
+}
 
 const time = (v: unknown, name: string): number | undefined => {
   if (v === undefined || v === '') return undefined;
@@ -55,6 +62,46 @@ export function registerAlertRoutes(app: FastifyInstance, deps: ServerDeps, a: A
       throw new HttpError(404, `no open alert ${req.params.fingerprint}`);
     return reply.code(204).send();
   });
+
+  // DDoS and bots: who is flooding or scraping now, with evidence, and a blocklist to act on it.
+  app.get<{ Params: { site: string } }>('/api/v1/sites/:site/offenders', async (req) => {
+    authenticate(deps, req, { role: 'viewer' });
+    return { offenders: a.detection.offenders(siteOf(deps, req.params.site)) };
+  });
+
+  app.get<{ Params: { site: string }; Querystring: { format?: string } }>(
+    '/api/v1/sites/:site/blocklist',
+    async (req, reply) => {
+      authenticate(deps, req, { role: 'viewer' });
+      const site = siteOf(deps, req.params.site);
+      const format = req.query.format ?? 'plain';
+      if (format !== 'plain' && format !== 'nginx') throw new HttpError(400, 'format must be plain or nginx');
+      return reply
+        .type('text/plain; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="storepulse-${site}-blocklist${format === 'nginx' ? '.conf' : '.txt'}"`,
+        )
+        .send(a.detection.blocklist(site, format));
+    },
+  );
+
+  // The per-minute series a detector watches, for the chart next to an alert.
+  app.get<{ Params: { site: string }; Querystring: { metric?: string; from?: string; to?: string } }>(
+    '/api/v1/sites/:site/alert-series',
+    async (req) => {
+      authenticate(deps, req, { role: 'viewer' });
+      const site = siteOf(deps, req.params.site);
+      const to = time(req.query.to, 'to') ?? Date.now();
+      const from = time(req.query.from, 'from') ?? to - 6 * 3_600_000;
+      if (to - from > 8 * 86_400_000) throw new HttpError(400, 'at most 8 days at a time');
+      return {
+        site,
+        metric: req.query.metric ?? 'orders',
+        points: a.detection.points(site, req.query.metric ?? 'orders', from, to),
+      };
+    },
+  );
 
   app.get('/api/v1/silences', async (req) => {
     authenticate(deps, req, { role: 'viewer' });

@@ -19,6 +19,7 @@ import type { RealtimeProcessor } from '../realtime/processor.js';
 import type { ReportEngine } from '../reports/engine.js';
 import type { EventLog } from '../stream/event-log.js';
 import { badRecord, quarantine } from './ingest.js';
+import { type AlertDeps, registerAlertRoutes } from './routes-alerts.js';
 import { registerApiRoutes } from './routes-api.js';
 import { registerAuthRoutes } from './routes-auth.js';
 import { registerCatalogRoutes } from './routes-catalog.js';
@@ -27,6 +28,7 @@ import { registerOpsRoutes } from './routes-ops.js';
 import { registerOrderRoutes } from './routes-orders.js';
 import { registerRealtimeRoutes } from './routes-realtime.js';
 import { registerReportRoutes } from './routes-reports.js';
+import { registerScheduleRoutes, type ScheduleDeps } from './routes-schedules.js';
 import { registerSqlRoutes } from './routes-sql.js';
 import { registerUserRoutes } from './routes-users.js';
 import { registerWebRoutes } from './routes-web.js';
@@ -46,6 +48,8 @@ export interface ServerDeps {
   realtime: RealtimeProcessor;
   orders: OrderStore;
   reports: ReportEngine;
+  scheduling: ScheduleDeps;
+  alerting: AlertDeps;
   ready: () => { ready: boolean; checks: Record<string, boolean> };
   trackerJs: string;
 }
@@ -182,6 +186,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerCatalogRoutes(app, deps);
   registerRealtimeRoutes(app, deps);
   registerReportRoutes(app, deps);
+  registerScheduleRoutes(app, deps, deps.scheduling);
+  registerAlertRoutes(app, deps, deps.alerting);
   registerOpsRoutes(app, deps);
   registerOrderRoutes(app, deps);
   registerWebRoutes(app);
