@@ -44,12 +44,17 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ServerDeps, s
     return reply.code(204).send();
   });
 
-  // Sends now for the period that ended at the start of today, e.g. to try a new schedule.
+  // Sends now, e.g. to try a new schedule: the period that ended at the start of today, or the
+  // one a send at `at` would cover (to send a past day or week again).
   app.post<{ Params: { id: string } }>('/api/v1/report-schedules/:id/send', async (req, reply) => {
     authenticate(deps, req, { role: 'analyst' });
     const found = s.schedules.get(req.params.id);
     if (!found) throw new HttpError(404, `no report schedule ${req.params.id}`);
-    const result = await s.scheduler.send(found);
+    const rawAt = (req.body as { at?: unknown } | null)?.at;
+    const at = rawAt === undefined ? Date.now() : Date.parse(String(rawAt));
+    if (!Number.isFinite(at))
+      throw new HttpError(400, 'at must be an ISO-8601 time, e.g. {"at": "2026-12-01T06:00:00Z"}');
+    const result = await s.scheduler.send(found, at);
     return reply.code(result.ok ? 200 : 502).send({ ...result, schedule: s.schedules.get(found.id) });
   });
 }

@@ -1,7 +1,8 @@
 import { deliverWithRetry, type TargetPolicy } from '../notify/http-target.js';
 import type { Mailer } from '../notify/mailer.js';
+import { reportCsv, reportFilename } from './csv.js';
 import { periodOf, type ReportSchedules, type Schedule } from './schedules.js';
-import { renderSummary, reportCsv } from './summary.js';
+import { renderSummary } from './summary.js';
 import type { ReportAnswer, ReportInfo } from './types.js';
 
 /** What the scheduler needs from the report engine. */
@@ -54,23 +55,26 @@ export class ReportScheduler {
     this.busy = true;
     let sent = 0;
     try {
-      for (const s of this.o.schedules.due(now)) if ((await this.send(s, now)).ok) sent++;
+      for (const s of this.o.schedules.due(now)) if ((await this.send(s, now, now)).ok) sent++;
     } finally {
       this.busy = false;
     }
     return sent;
   }
 
-  /** Runs a schedule's report for the period ending at `at` and delivers it; records the outcome. */
-  async send(s: Schedule, at = Date.now()): Promise<SendResult> {
+  /**
+   * Runs a schedule's report for the period a send at `periodAt` covers and delivers it; the
+   * outcome is recorded at `now` (a manual send of a past period does not move the schedule back).
+   */
+  async send(s: Schedule, periodAt = Date.now(), now = Date.now()): Promise<SendResult> {
     try {
-      const detail = await this.deliver(s, at);
-      this.o.schedules.sent(s.id, at);
+      const detail = await this.deliver(s, periodAt);
+      this.o.schedules.sent(s.id, now);
       this.o.onSent?.(s, detail);
       return { ok: true, detail };
     } catch (err) {
       const message = (err as Error).message;
-      this.o.schedules.failed(s.id, at, message);
+      this.o.schedules.failed(s.id, now, message);
       this.o.onError?.(new Error(`scheduled report ${s.id} (${s.report} for ${s.site}) failed: ${message}`));
       return { ok: false, detail: message };
     }
@@ -85,7 +89,7 @@ export class ReportScheduler {
       : undefined;
     const summary = renderSummary(answer, { title, ...period, link });
     const csv = reportCsv(answer);
-    const filename = `storepulse-${s.site}-${s.report}-${period.from}-${period.to}.csv`;
+    const filename = reportFilename(s.site, answer);
     if (s.channel === 'email') {
       const to = s.target.split(',').map((a) => a.trim());
       const r = await this.o.mailer.send({

@@ -17,24 +17,6 @@ export function formatCell(v: Cell, type: ReportColumn['type']): string {
   return v.toLocaleString('en-US', { maximumFractionDigits: 3 });
 }
 
-/**
- * CSV that a spreadsheet opens safely: RFC 4180 quoting, and text that starts like a formula
- * (=, +, -, @, tab, CR) gets a leading apostrophe so it is shown, not run.
- */
-export function reportCsv(answer: Pick<ReportAnswer, 'columns' | 'rows'>): string {
-  const esc = (v: Cell): string => {
-    if (v === null || v === undefined) return '';
-    let s = String(v);
-    if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-  };
-  const names = answer.columns.map((c) => c.name);
-  const lines = [names.map(esc).join(',')];
-  for (const row of answer.rows)
-    lines.push(names.map((n) => esc((row as Record<string, Cell>)[n])).join(','));
-  return `${lines.join('\r\n')}\r\n`;
-}
-
 export interface Summary {
   subject: string;
   text: string;
