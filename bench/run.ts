@@ -9,6 +9,7 @@ import { latency } from './latency.js';
 import { type Bench, type BenchResult, fmt } from './lib.js';
 import { ordersBench } from './orders.js';
 import { realtimeThroughput } from './realtime-throughput.js';
+import { reportsBench } from './reports.js';
 import { sseLatency } from './sse-latency.js';
 import { streamAppend } from './stream-append.js';
 
@@ -28,6 +29,7 @@ const BENCHES: Bench[] = [
   latency,
   realtimeThroughput,
   sseLatency,
+  reportsBench,
   ordersBench,
 ];
 const ALIASES: Record<string, string> = {
@@ -38,6 +40,7 @@ const ALIASES: Record<string, string> = {
   latency: 'e',
   realtime: 'f',
   sse: 'g',
+  reports: 'i',
   orders: 'h',
 };
 

@@ -181,9 +181,25 @@ describe('report engine over a small lake', () => {
     });
     await writer.write(LAKE_TABLES.events, [JSON.stringify(late)], 'part-12-12.parquet');
     assert.deepEqual(pick(await run('visitors'), 'visitors'), [[2], [3]]);
+    const week = async (bots = 'exclude') => pick(await run('visitors', { grain: 'week', bots }), 'visitors');
+    assert.deepEqual(await week(), [[3]]);
+    // D turns out to have been here on Monday too (a late file for an earlier day): still 3 in the week.
+    const earlier = testEvent({
+      type: 'view',
+      time: MON + 30 * MIN,
+      visitor: 'D',
+      session_id: 'd0',
+      product_id: 'p9',
+    });
+    await writer.write(LAKE_TABLES.events, [JSON.stringify(earlier)], 'part-13-13.parquet');
+    assert.deepEqual(pick(await run('visitors'), 'visitors'), [[3], [3]]);
+    assert.deepEqual(await week(), [[3]]);
+    assert.deepEqual(await week('include'), [[4]]);
+    rmSync(join(dataDir, 'lake', 'events', 'dt=2026-11-23', 'hour=10', 'part-13-13.parquet'));
     const hour = join(dataDir, 'lake', 'events', 'dt=2026-11-24', 'hour=10');
     rmSync(join(hour, 'part-12-12.parquet'));
     assert.deepEqual(pick(await run('visitors'), 'visitors'), [[2], [2]]);
+    assert.deepEqual(await week(), [[2]]);
     rmSync(join(dataDir, 'lake', 'events', 'dt=2026-11-24'), { recursive: true });
     assert.deepEqual(pick(await run('visitors'), 'visitors'), [[2], [0]]);
     assert.ok(readdirSync(join(dataDir, 'lake', 'events')).length === 1);

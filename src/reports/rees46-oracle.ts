@@ -105,7 +105,7 @@ export function oracleSql(report: string, p: Record<string, string>): string {
       // REES46 rows have no referrer or UTM tags: every session arrives '(direct)' with '(none)'.
       const keys =
         p.by === 'campaign' ? `'(none)', '(none)'` : p.by === 'utm_source' ? `'(none)'` : `'(direct)'`;
-      return `SELECT ${keys}, count(*), count(DISTINCT visitor), count(*) FILTER (buys > 0), ${r4('count(*) FILTER (buys > 0)', 'count(*)')},
+      return `SELECT ${keys}, count(*), count(*) FILTER (buys > 0), ${r4('count(*) FILTER (buys > 0)', 'count(*)')},
           sum(orders), sum(revenue) FROM (${SESSIONS}) HAVING count(*) > 0`;
     }
   }

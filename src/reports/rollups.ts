@@ -15,11 +15,18 @@ import { sqlString } from '../lake/writer.js';
  * day was built from, and `refresh` rebuilds every day in the asked range whose files differ
  * (new flushes, compaction, a re-import, a removed partition). A day is replaced in one
  * transaction. Sessions end at midnight UTC (types.ts), which is what makes a day complete in
- * itself; distinct visitors over weeks and months are counted from the per-session rows.
+ * itself.
+ *
+ * Distinct visitors over any period are counted without a DISTINCT: `visitor_days` has one row
+ * per visitor and active day with the visitor's previous active day (`any_prev`, and
+ * `human_prev` for the days with non-bot events), so a visitor is counted in a period [a, b) by
+ * the one row with a ≤ dt < b and prev < a. Those pointers depend on earlier days, so every
+ * change marks `rollup_state.dirty_from` in the same transaction and `fixVisitorDays` recomputes
+ * the pointers of the rows from that day on before any report reads them.
  *
  * Bump ROLLUP_VERSION whenever a definition below changes: older tables are dropped and rebuilt.
  */
-export const ROLLUP_VERSION = 1;
+export const ROLLUP_VERSION = 2;
 
 const MONEY = 'DECIMAL(18,2)';
 const COUNTS = 'views BIGINT, carts BIGINT, purchases BIGINT, revenue DECIMAL(18,2)';
@@ -28,6 +35,9 @@ const KEY = 'site_id VARCHAR, dt DATE, is_bot BOOLEAN';
 const TABLES: Record<string, string> = {
   rollup_days:
     'dt DATE PRIMARY KEY, signature VARCHAR NOT NULL, events BIGINT NOT NULL, built_at TIMESTAMP NOT NULL',
+  rollup_state: 'dirty_from DATE',
+  // One row per visitor and active day, with the previous active day (see above).
+  visitor_days: 'site_id VARCHAR, dt DATE, visitor_id VARCHAR, human BOOLEAN, any_prev DATE, human_prev DATE',
   // One row per session (visitor × user_session × day × bot flag).
   sessions: `${KEY}, visitor_id VARCHAR, device VARCHAR, referrer VARCHAR, utm_source VARCHAR, utm_campaign VARCHAR,
     events INTEGER, page_views INTEGER, views INTEGER, carts INTEGER, purchases INTEGER, orders INTEGER,
@@ -41,7 +51,7 @@ const TABLES: Record<string, string> = {
   abandoned: `${KEY}, dim VARCHAR, value VARCHAR, brand VARCHAR, category VARCHAR, sessions BIGINT, units BIGINT,
     value_left ${MONEY}`,
 };
-const DAY_TABLES = Object.keys(TABLES).filter((t) => t !== 'rollup_days');
+const DAY_TABLES = Object.keys(TABLES).filter((t) => t !== 'rollup_days' && t !== 'rollup_state');
 
 /** Creates the tables, dropping them first when they were built by another ROLLUP_VERSION. */
 export async function prepareRollups(conn: DuckDBConnection): Promise<void> {
@@ -53,6 +63,7 @@ export async function prepareRollups(conn: DuckDBConnection): Promise<void> {
     await conn.run(`INSERT INTO rollup_info VALUES (${ROLLUP_VERSION})`);
   }
   for (const [t, cols] of Object.entries(TABLES)) await conn.run(`CREATE TABLE IF NOT EXISTS ${t} (${cols})`);
+  await conn.run('INSERT INTO rollup_state SELECT NULL WHERE NOT EXISTS (SELECT 1 FROM rollup_state)');
 }
 
 const DT_DIR = /^dt=(\d{4}-\d{2}-\d{2})$/;
@@ -144,6 +155,7 @@ export async function refreshRollups(
   const present = new Set(lake.map((d) => d.day));
   const removed = [...built.keys()].filter((day) => !present.has(day));
   if (removed.length > 0) await replaceDays(conn, removed, null);
+  await fixVisitorDays(conn);
   return { rebuilt, removed, ms: Math.round(performance.now() - started) };
 }
 
@@ -157,6 +169,12 @@ async function replaceDays(
     for (const day of days)
       for (const t of [...DAY_TABLES, 'rollup_days'])
         await conn.run(`DELETE FROM ${t} WHERE dt = $day::DATE`, { day });
+    await conn.run(
+      'UPDATE rollup_state SET dirty_from = least(coalesce(dirty_from, $min::DATE), $min::DATE)',
+      {
+        min: [...days].sort()[0],
+      },
+    );
     if (fill) await fill();
     await conn.run('COMMIT');
   } catch (err) {
@@ -199,6 +217,9 @@ async function buildDaysOnce(conn: DuckDBConnection, batch: LakeDay[]): Promise<
       ? null
       : async () => {
           await conn.run(`INSERT INTO sessions ${sessionRowsSql}`);
+          await conn.run(
+            'INSERT INTO visitor_days SELECT site_id, dt, visitor_id, bool_or(NOT is_bot), NULL, NULL FROM s GROUP BY ALL',
+          );
           await conn.run(`INSERT INTO product_dims ${productDimsSql}`);
           await conn.run(`INSERT INTO category_hours ${categoryHoursSql}`);
           await conn.run(`INSERT INTO brand_categories ${brandCategoriesSql}`);
@@ -214,6 +235,41 @@ async function buildDaysOnce(conn: DuckDBConnection, batch: LakeDay[]): Promise<
   );
   await conn.run('DROP VIEW IF EXISTS ev');
   for (const t of ['s', 'lines']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+}
+
+/**
+ * Recomputes the previous-active-day pointers of visitor_days from `dirty_from` on: the rows of
+ * changed and later days, each visitor's last earlier day taken from the rows before.
+ */
+async function fixVisitorDays(conn: DuckDBConnection): Promise<void> {
+  const state = await conn.runAndReadAll("SELECT strftime(dirty_from, '%Y-%m-%d') FROM rollup_state");
+  const dirty = state.getRowsJS()[0]?.[0];
+  if (dirty === null || dirty === undefined) return;
+  const min = String(dirty);
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE vd AS
+      WITH cur AS (SELECT site_id, dt, visitor_id, human FROM visitor_days WHERE dt >= $min::DATE),
+      before AS (
+        SELECT site_id, visitor_id, max(dt) AS last_any, max(dt) FILTER (WHERE human) AS last_human
+        FROM visitor_days v SEMI JOIN cur USING (site_id, visitor_id) WHERE v.dt < $min::DATE GROUP BY ALL)
+      SELECT c.site_id, c.dt, c.visitor_id, c.human, coalesce(lag(c.dt) OVER w, b.last_any),
+        coalesce(max(c.dt) FILTER (WHERE c.human) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), b.last_human)
+      FROM cur c LEFT JOIN before b USING (site_id, visitor_id)
+      WINDOW w AS (PARTITION BY c.site_id, c.visitor_id ORDER BY c.dt)`,
+      { min },
+    );
+    await conn.run('DELETE FROM visitor_days WHERE dt >= $min::DATE', { min });
+    await conn.run('INSERT INTO visitor_days SELECT * FROM vd');
+    await conn.run('UPDATE rollup_state SET dirty_from = NULL');
+    await conn.run('COMMIT');
+  } catch (err) {
+    await conn.run('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    await conn.run('DROP TABLE IF EXISTS vd');
+  }
 }
 
 /** The batch's events with the definitions of types.ts applied once. */

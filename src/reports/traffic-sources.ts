@@ -16,7 +16,7 @@ export const trafficSourcesReport: ReportDef = {
   id: 'traffic-sources',
   title: 'Traffic sources',
   description:
-    'Sessions, visitors, converting sessions, conversion rate, orders and revenue by landing referrer host, UTM ' +
+    'Sessions, converting sessions, conversion rate, orders and revenue by landing referrer host, UTM ' +
     "source, or UTM source + campaign (all taken from the session's first event).",
   params: [
     {
@@ -32,7 +32,7 @@ export const trafficSourcesReport: ReportDef = {
     const keys = choose(KEYS, p.by);
     return {
       sql: `
-        SELECT ${keys.join(', ')}, count(*) AS sessions, count(DISTINCT visitor_id) AS visitors,
+        SELECT ${keys.join(', ')}, count(*) AS sessions,
           count(*) FILTER (WHERE purchases > 0) AS converting_sessions,
           ${ratio('count(*) FILTER (WHERE purchases > 0)', 'count(*)')} AS conversion_rate,
           sum(orders) AS orders, sum(revenue) AS revenue
@@ -41,7 +41,6 @@ export const trafficSourcesReport: ReportDef = {
       columns: [
         ...keys.map((k) => col(k, LABELS[k] ?? k, 'string')),
         col('sessions', 'Sessions', 'integer'),
-        col('visitors', 'Visitors', 'integer'),
         col('converting_sessions', 'Sessions with a purchase', 'integer'),
         col('conversion_rate', 'Conversion rate', 'ratio'),
         col('orders', 'Orders', 'integer'),

@@ -9,7 +9,8 @@
  *                                                     storepulse-<site>-<report>-<from>-<to>.csv
  *   errors: 400 { error, parameter? } for a bad parameter (the message says which and what is
  *   allowed), 401/403 without a session or key (role viewer suffices), 404 unknown site or
- *   report, 408 report took longer than the time limit.
+ *   report, 408 report took longer than the time limit, 503 + Retry-After while the server is
+ *   still rolling up days it has not seen yet (after a large import or on first start): retry.
  *
  * Common parameters of every report: `from`, `to` (UTC days, YYYY-MM-DD, `to` exclusive; default
  * the last 28 days up to and including today) and `bots` (`exclude`, the default, or `include`).
@@ -215,7 +216,6 @@ export interface TrafficSourceRow {
   utm_source?: string; // by=utm_source or campaign
   utm_campaign?: string; // by=campaign
   sessions: number;
-  visitors: number;
   converting_sessions: number;
   conversion_rate: number | null;
   orders: number;
