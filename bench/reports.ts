@@ -15,7 +15,7 @@ import { LAKE_TABLES } from '../src/lake/lake.js';
 import { LakeWriter } from '../src/lake/writer.js';
 import { testEvent } from '../src/realtime/test-events.js';
 import { ReportEngine } from '../src/reports/engine.js';
-import { lakeDays } from '../src/reports/rollups.js';
+import { lakeDays } from '../src/reports/lake-days.js';
 import type { Cell, ReportAnswer } from '../src/reports/types.js';
 import { CLI } from '../src/testing/server-process.js';
 import { BENCH_TMP, type Bench, type BenchOptions, fmt, median, ROOT } from './lib.js';

@@ -9,6 +9,7 @@ import {
 import { lakeDir } from '../lake/lake.js';
 import { sqlString } from '../lake/writer.js';
 import { describeReport, findReport, paramsOf, REPORTS } from './catalogue.js';
+import { LakeDayLister } from './lake-days.js';
 import { parseParams } from './params.js';
 import { ReportError } from './report-error.js';
 import { prepareRollups, type RefreshSummary, refreshRollups } from './rollups.js';
@@ -33,12 +34,15 @@ export class ReportEngine {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private building: { day: string; done: number; total: number } | null = null;
+  private readonly lister: LakeDayLister;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
     private readonly o: ReportEngineOptions,
-  ) {}
+  ) {
+    this.lister = new LakeDayLister(o.dataDir);
+  }
 
   static async open(o: ReportEngineOptions): Promise<ReportEngine> {
     const lake = lakeDir(o.dataDir);
@@ -74,7 +78,7 @@ export class ReportEngine {
   refresh(from: string | null, to: string): Promise<RefreshSummary> {
     const run = this.queue.then(() => {
       if (this.closed) throw new Error('the report engine is closed');
-      return refreshRollups(this.writer, this.o.dataDir, from, to, (day, done, total) => {
+      return refreshRollups(this.writer, this.lister, from, to, (day, done, total) => {
         this.building = done < total ? { day, done, total } : null;
       });
     });

@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { tableDir } from '../lake/lake.js';
 import { sqlString } from '../lake/writer.js';
+import type { LakeDay, LakeDayLister } from './lake-days.js';
 
 /**
  * Daily rollups of the events lake, the tables every report reads. Scanning 40 M raw events
@@ -66,51 +63,6 @@ export async function prepareRollups(conn: DuckDBConnection): Promise<void> {
   await conn.run('INSERT INTO rollup_state SELECT NULL WHERE NOT EXISTS (SELECT 1 FROM rollup_state)');
 }
 
-const DT_DIR = /^dt=(\d{4}-\d{2}-\d{2})$/;
-
-/** A day of the events table as it is on disk: its Parquet files and a signature of them. */
-export interface LakeDay {
-  day: string;
-  files: string[];
-  bytes: number;
-  signature: string;
-}
-
-/** Every day directory of the events table that holds Parquet files. */
-export function lakeDays(dataDir: string): LakeDay[] {
-  const dir = tableDir(dataDir, 'events');
-  if (!existsSync(dir)) return [];
-  const out: LakeDay[] = [];
-  for (const entry of readdirSync(dir).sort()) {
-    const m = DT_DIR.exec(entry);
-    const day = m ? readDay(m[1], join(dir, entry)) : null;
-    if (day) out.push(day);
-  }
-  return out;
-}
-
-function readDay(day: string, dayDir: string): LakeDay | null {
-  const parts: string[] = [];
-  const files: string[] = [];
-  let bytes = 0;
-  for (const hour of readdirSync(dayDir).sort()) {
-    if (!hour.startsWith('hour=')) continue;
-    for (const f of readdirSync(join(dayDir, hour)).sort()) {
-      if (!f.endsWith('.parquet') || f.startsWith('.')) continue;
-      try {
-        const st = statSync(join(dayDir, hour, f));
-        parts.push(`${hour}/${f}:${st.size}:${st.mtimeMs}`);
-        files.push(join(dayDir, hour, f));
-        bytes += st.size;
-      } catch {
-        // removed while we looked (compaction): the next look sees the new state
-      }
-    }
-  }
-  if (files.length === 0) return null;
-  return { day, files, bytes, signature: createHash('sha256').update(parts.join('\n')).digest('hex') };
-}
-
 export interface RefreshSummary {
   rebuilt: string[];
   removed: string[];
@@ -126,13 +78,13 @@ const BATCH_BYTES = 128 * 2 ** 20;
  */
 export async function refreshRollups(
   conn: DuckDBConnection,
-  dataDir: string,
+  lister: LakeDayLister,
   from: string | null,
   to: string,
   onProgress?: (day: string, done: number, total: number) => void,
 ): Promise<RefreshSummary> {
   const started = performance.now();
-  const lake = lakeDays(dataDir).filter((d) => (from === null || d.day >= from) && d.day < to);
+  const lake = lister.list(from, to);
   const built = new Map<string, string>();
   const reader = await conn.runAndReadAll(
     "SELECT strftime(dt, '%Y-%m-%d'), signature FROM rollup_days WHERE ($from IS NULL OR dt >= $from::DATE) AND dt < $to::DATE",
@@ -149,7 +101,7 @@ export async function refreshRollups(
       batch.push(stale[i++]);
     }
     onProgress?.(batch[0].day, rebuilt.length, stale.length);
-    await buildDays(conn, dataDir, batch);
+    await buildDays(conn, lister, batch);
     rebuilt.push(...batch.map((d) => d.day));
   }
   const present = new Set(lake.map((d) => d.day));
@@ -187,14 +139,14 @@ async function replaceDays(
  * Rolls up a batch of days from exactly the files their signatures describe. A file can vanish
  * between listing and reading (compaction replaced it): the batch is then listed and read again.
  */
-async function buildDays(conn: DuckDBConnection, dataDir: string, batch: LakeDay[]): Promise<void> {
+async function buildDays(conn: DuckDBConnection, lister: LakeDayLister, batch: LakeDay[]): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await buildDaysOnce(conn, batch);
       return;
     } catch (err) {
       if (attempt >= 3 || !/No files found|No such file|Cannot open file/i.test(String(err))) throw err;
-      const now = new Map(lakeDays(dataDir).map((d) => [d.day, d]));
+      const now = new Map(lister.list().map((d) => [d.day, d]));
       batch = batch.map((d) => now.get(d.day) ?? { ...d, files: [], bytes: 0 });
     }
   }
