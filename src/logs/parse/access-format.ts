@@ -13,6 +13,11 @@ export const ACCESS_FORMATS = {
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"',
 } as const;
 
+function addExtra(f: ParsedFields, key: string, value: unknown): void {
+  f.extra ??= {};
+  f.extra[key] = value;
+}
+
 type Setter = (f: ParsedFields, v: string) => void;
 
 const num = (v: string): number | null => (v === '-' || v === '' ? null : Number(v));
@@ -65,7 +70,7 @@ const VARIABLES: Record<string, Setter> = {
     if (first) f.ip = first;
   },
   remote_user: (f, v) => {
-    if (str(v)) (f.extra ??= {}).remote_user = v;
+    if (str(v)) addExtra(f, 'remote_user', v);
   },
   time_local: (f, v) => {
     f.time = parseClfTime(v);
@@ -157,7 +162,7 @@ export function compileAccessFormat(format: string): AccessParser {
       name,
       VARIABLES[name] ??
         ((f, v) => {
-          if (str(v) !== null) (f.extra ??= {})[name] = v;
+          if (str(v) !== null) addExtra(f, name, v);
         }),
     ]);
   });
@@ -179,7 +184,7 @@ export function compileAccessFormat(format: string): AccessParser {
       for (let i = 0; i < setters.length; i++) setters[i][1](f, unescape(m[i + 1]));
       if (f.status != null && (!Number.isInteger(f.status) || f.status < 100 || f.status > 999))
         return { ok: false, reason: `status "${f.status}" is not an HTTP status` };
-      if (truncated) (f.extra ??= {}).truncated = true;
+      if (truncated) addExtra(f, 'truncated', true);
       return { ok: true, fields: f };
     },
   };
