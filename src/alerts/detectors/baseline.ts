@@ -6,9 +6,11 @@ import { DAY, MINUTE, medianMad, ratioOf, type SeriesView, WEEK } from './series
  * its MAD the week-to-week spread. With too few weeks of history it falls back to the same
  * time of day on the last few days, and below that says "not enough history".
  *
- * A short-term trend then scales the seasonal value: how the last couple of hours compared
- * with those same hours in the sample ("today runs 10% hot"). The trend span stops some
- * minutes before now, so an incident in progress does not become its own baseline.
+ * A short-term trend then scales the seasonal value: how the last few hours compared with
+ * those same hours in the sample ("today runs 10% hot"). The trend span stops some minutes
+ * before now, so an incident in progress does not become its own baseline, and the trend is
+ * the median over 15-minute pieces of the span, so an incident earlier in it (up to a third
+ * of the span) does not tilt it either.
  */
 
 export interface BaselineOptions {
@@ -18,7 +20,7 @@ export interface BaselineOptions {
   /** Fallback: same time of day on the last `days` days, needing at least `minDays`. */
   days: number;
   minDays: number;
-  /** Trend span in minutes, ending `trendGapMinutes` before now; 0 disables the trend. */
+  /** Trend span in minutes (a multiple of 15), ending `trendGapMinutes` before now; 0 disables the trend. */
   trendMinutes: number;
   trendGapMinutes: number;
   /** 0 = seasonal value only, 1 = fully scaled by the trend. */
@@ -32,10 +34,10 @@ export const DEFAULT_BASELINE: BaselineOptions = {
   minWeeks: 2,
   days: 7,
   minDays: 3,
-  trendMinutes: 120,
+  trendMinutes: 180,
   trendGapMinutes: 30,
   trendWeight: 0.8,
-  maxTrend: 1.6,
+  maxTrend: 1.5,
 };
 
 export type BaselineKind = 'weekly' | 'daily';
@@ -125,7 +127,9 @@ export function expect(
   };
 }
 
-/** Actual / usual over the trend span, shrunk towards 1 by `prior` and clamped. */
+const TREND_PIECE_MINUTES = 15;
+
+/** Median over the 15-min pieces of the trend span of actual / usual, each shrunk towards 1 by `prior`; clamped. */
 export function trendFactor(
   series: SeriesView,
   metric: string,
@@ -136,23 +140,39 @@ export function trendFactor(
 ): number {
   if (o.trendMinutes <= 0 || o.trendWeight <= 0) return 1;
   const to = end - o.trendGapMinutes * MINUTE;
-  const from = to - o.trendMinutes * MINUTE;
+  const pieces = Math.max(1, Math.round(o.trendMinutes / TREND_PIECE_MINUTES));
+  const ratios: number[] = [];
+  for (let k = 0; k < pieces; k++) {
+    const b = to - k * TREND_PIECE_MINUTES * MINUTE;
+    const r = pieceRatio(series, metric, b - TREND_PIECE_MINUTES * MINUTE, b, ref, prior);
+    if (r !== null) ratios.push(r);
+  }
+  if (ratios.length === 0) return 1;
+  const r = medianMad(ratios).median;
+  return Math.min(o.maxTrend, Math.max(1 / o.maxTrend, r));
+}
+
+function pieceRatio(
+  series: SeriesView,
+  metric: string,
+  from: number,
+  to: number,
+  ref: Reference,
+  prior: number,
+): number | null {
   const ratio = ratioOf(metric);
-  let r: number;
   if (ratio) {
-    // A ratio's trend: today's ratio over the span vs the usual one, weighted by how much data backs it.
+    // A ratio's trend: today's ratio vs the usual one, weighted by how much data backs it.
     const num = series.sum(ratio[0], from, to);
     const den = series.sum(ratio[1], from, to);
     const usual = median(ref.offsets.map((off) => windowValue(series, metric, from - off, to - off)));
-    if (num === null || den === null || den <= 0 || usual === null || usual <= 0) return 1;
-    r = 1 + ((num / den / usual - 1) * den) / (den + prior);
-  } else {
-    const actual = series.sum(metric, from, to);
-    const usual = median(ref.offsets.map((off) => series.sum(metric, from - off, to - off)));
-    if (actual === null || usual === null) return 1;
-    r = (actual + prior) / (usual + prior);
+    if (num === null || den === null || den <= 0 || usual === null || usual <= 0) return null;
+    return 1 + ((num / den / usual - 1) * den) / (den + prior);
   }
-  return Math.min(o.maxTrend, Math.max(1 / o.maxTrend, r));
+  const actual = series.sum(metric, from, to);
+  const usual = median(ref.offsets.map((off) => series.sum(metric, from - off, to - off)));
+  if (actual === null || usual === null) return null;
+  return (actual + prior) / (usual + prior);
 }
 
 function median(xs: (number | null)[]): number | null {
