@@ -221,6 +221,40 @@ export const ConfigSchema = T.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    logs: T.Object(
+      {
+        pathPatterns: T.Array(T.String(), {
+          default: [
+            '/products?/(?<product_id>[A-Za-z0-9_-]+)',
+            '/categor(?:y|ies)/(?<category_id>[A-Za-z0-9_-]+)',
+          ],
+          description:
+            "regular expressions tried on each log line's path; named groups product_id and category_id join logs with events",
+        }),
+        retentionDays: T.Number({
+          minimum: 0,
+          default: 30,
+          description: 'drop whole days of the log index older than this (0 = keep)',
+        }),
+        retentionMaxBytes: T.Integer({
+          minimum: 0,
+          default: 20 * 1024 ** 3,
+          description: 'drop the oldest days of the log index beyond this size (0 = no cap)',
+        }),
+        sources: T.Record(
+          T.String(),
+          T.Object(
+            {
+              maxAgeDays: T.Optional(T.Number({ minimum: 0 })),
+              maxBytes: T.Optional(T.Integer({ minimum: 0 })),
+            },
+            { additionalProperties: false },
+          ),
+          { default: {}, description: 'tighter retention per log source, e.g. {"debug": {"maxAgeDays": 2}}' },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     sites: T.Array(Site, {
       default: [],
       description: 'sites declared in config (more can be added with `storepulse sites add`)',

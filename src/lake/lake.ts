@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { BAD_RECORD_COLUMNS, EVENT_COLUMNS } from '../events/model.js';
+import { LOG_COLUMNS } from '../logs/log-record.js';
 
 /**
  * The lake's layout: `<dataDir>/lake/<table>/dt=YYYY-MM-DD/hour=HH/<name>.parquet`.
@@ -22,7 +23,7 @@ import { BAD_RECORD_COLUMNS, EVENT_COLUMNS } from '../events/model.js';
  *   import-<tag>-<n>.parquet     a bulk import (tag = hash of the file's identity)
  */
 export interface LakeTable {
-  name: 'events' | 'bad_records';
+  name: 'events' | 'bad_records' | 'logs';
   /** Column name and DuckDB type, in file order. */
   columns: [string, string][];
   /** Column whose hour decides the partition. */
@@ -39,9 +40,10 @@ export const LAKE_TABLES: Record<LakeTable['name'], LakeTable> = {
     timeColumn: 'received_at',
     idColumn: 'bad_id',
   },
+  logs: { name: 'logs', columns: LOG_COLUMNS, timeColumn: 'log_time', idColumn: 'log_id' },
 };
 
-export const TIMESTAMP_COLUMNS = new Set(['event_time', 'received_at']);
+export const TIMESTAMP_COLUMNS = new Set(['event_time', 'received_at', 'log_time']);
 
 export const lakeDir = (dataDir: string) => join(dataDir, 'lake');
 export const tableDir = (dataDir: string, table: string) => join(lakeDir(dataDir), table);

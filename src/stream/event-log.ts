@@ -72,4 +72,4 @@ export interface EventLog {
   close(): Promise<void>;
 }
 
-export const TOPICS = { events: 'events', badRecords: 'bad_records' } as const;
+export const TOPICS = { events: 'events', badRecords: 'bad_records', logs: 'logs' } as const;

@@ -181,7 +181,7 @@ export function compileAccessFormat(format: string): AccessParser {
       }
       if (!m) return { ok: false, reason: `line does not match the log format ${format}` };
       const f: ParsedFields = {};
-      for (let i = 0; i < setters.length; i++) setters[i][1](f, unescape(m[i + 1]));
+      for (let i = 0; i < setters.length; i++) setters[i][1](f, unescapeField(m[i + 1]));
       if (f.status != null && (!Number.isInteger(f.status) || f.status < 100 || f.status > 999))
         return { ok: false, reason: `status "${f.status}" is not an HTTP status` };
       if (truncated) addExtra(f, 'truncated', true);
@@ -191,7 +191,7 @@ export function compileAccessFormat(format: string): AccessParser {
 }
 
 /** nginx escapes `"` and `\` in quoted fields as \x22 / \"; Apache as \". */
-function unescape(v: string): string {
+function unescapeField(v: string): string {
   if (!v.includes('\\')) return v;
   return v
     .replace(/\\x([0-9a-fA-F]{2})/g, (_, h) => String.fromCharCode(Number.parseInt(h, 16)))
