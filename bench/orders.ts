@@ -2,32 +2,46 @@ import { linkSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { startServer } from '../src/testing/server-process.js';
+import { runCli, startServer } from '../src/testing/server-process.js';
 import { type Bench, type BenchOptions, fmt, median, percentile, rmrf, scratchDir, sleep } from './lib.js';
 import { fillOrders, shapeFor } from './orders-fill.js';
 
 /**
  * (h) Order-history lookups at 40 M events. orders.sqlite is filled directly with what a 40 M-event
- * store holds (bench/orders-fill.ts: 600k one-line orders of 211k buyers, 3.0 M customers and
+ * store holds (bench/orders-fill.ts: 600k one-line orders of 210k buyers, 3.0 M customers and
  * their recent activity), hard-linked into a fresh data dir, and a real `storepulse serve` answers
- * `GET /api/v1/sites/default/users/<buyer>/orders?limit=20` (admin API key) for random buyers,
- * sent open-loop at a steady RATE per second from this process (node fetch, keep-alive); latency
- * runs from each request's send to the end of its body. Baseline, alternating with it: the same
- * lookups (page query + each order's lines, the store's own SQL) through better-sqlite3 in this
- * process on the same file, paced the same.
+ * `GET /api/v1/sites/default/users/<buyer>/orders?limit=20` for random buyers, sent open-loop at a
+ * steady RATE per second from this process (node fetch, keep-alive, at most MAX_IN_FLIGHT
+ * outstanding: a request due while that many are waiting is skipped and counted, so an overloaded
+ * server shows as a lower achieved rate rather than as connection resets). Latency runs from each
+ * request's send to the end of its body. Two callers: a program with an API key (the headline: a
+ * steady 1000 lookups/s comes from programs, not people) and the dashboard's session cookie
+ * (analyst). Baseline, alternating with them: the same lookups (the store's page and lines
+ * queries) through better-sqlite3 in this process on the same file, paced the same.
  */
 const RATE = 1000;
 const LIMIT = 20;
+const MAX_IN_FLIGHT = 256;
+const PASSWORD = 'correct horse battery staple 42';
 
-/** Calls `fire` RATE times a second for `seconds`, without waiting for answers; returns latencies. */
-async function paced(
-  seconds: number,
-  fire: () => Promise<number>,
-): Promise<{ lat: number[]; rate: number; failed: number }> {
+interface Paced {
+  lat: number[];
+  /** Completed answers per second over the phase. */
+  rate: number;
+  skipped: number;
+  failed: number;
+  error: string | null;
+}
+
+/** Calls `fire` RATE times a second for `seconds` without waiting for answers; returns latencies. */
+async function paced(seconds: number, fire: () => Promise<number>): Promise<Paced> {
   const n = Math.round(RATE * seconds);
   const lat: number[] = [];
   const pending: Promise<void>[] = [];
   let failed = 0;
+  let skipped = 0;
+  let inFlight = 0;
+  let error: string | null = null;
   const start = performance.now();
   for (let i = 0; i < n; ) {
     const due = start + (i * 1000) / RATE;
@@ -38,17 +52,26 @@ async function paced(
     }
     // Catch up on every request due by now (timers fire late by a millisecond or so).
     for (; i < n && start + (i * 1000) / RATE <= performance.now(); i++) {
+      if (inFlight >= MAX_IN_FLIGHT) {
+        skipped++;
+        continue;
+      }
+      inFlight++;
       pending.push(
-        fire().then(
-          (ms) => void lat.push(ms),
-          () => void failed++,
-        ),
+        fire()
+          .then(
+            (ms) => void lat.push(ms),
+            (err: Error) => {
+              failed++;
+              error ??= String(err.cause ?? err.message);
+            },
+          )
+          .finally(() => inFlight--),
       );
     }
   }
-  const sent = performance.now() - start;
   await Promise.all(pending);
-  return { lat, rate: (n / sent) * 1000, failed };
+  return { lat, rate: (lat.length / (performance.now() - start)) * 1000, skipped, failed, error };
 }
 
 /** CPU seconds a process has used (Linux /proc; utime + stime at 100 ticks/s). */
@@ -106,40 +129,72 @@ export const ordersBench: Bench = {
     mkdirSync(dataDir, { recursive: true });
     linkSync(filled.file, join(dataDir, 'orders.sqlite'));
     const server = await startServer({ dataDir });
+    const signIn = async () => {
+      const added = await runCli(
+        ['users', 'add', 'analyst@shop.example', '--role', 'analyst', '--password-stdin'],
+        {
+          dataDir,
+          input: `${PASSWORD}\n`,
+        },
+      );
+      if (added.code !== 0) throw new Error(`users add failed: ${added.stderr}`);
+      const login = await fetch(`${server.url}/api/v1/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'analyst@shop.example', password: PASSWORD }),
+      });
+      const cookie = /sp_session=[^;]+/.exec(login.headers.get('set-cookie') ?? '')?.[0];
+      if (!cookie) throw new Error(`login failed: ${login.status}`);
+      return cookie;
+    };
     const raw = rawLookup(filled.file);
-    const http = async () => {
+    const http = (headers: Record<string, string>) => async () => {
       const user = pick();
       const t = performance.now();
       const res = await fetch(`${server.url}/api/v1/sites/default/users/${user}/orders?limit=${LIMIT}`, {
-        headers: { authorization: `Bearer ${server.apiKey}` },
+        headers,
+        signal: AbortSignal.timeout(30_000),
       });
       const body = (await res.json()) as { orders?: unknown[] };
       if (!res.ok || !body.orders?.length) throw new Error(`${res.status} for ${user}`);
       return performance.now() - t;
     };
+    const callers = {
+      key: http({ authorization: `Bearer ${server.apiKey}` }),
+      session: http({}),
+    };
+    const phase = async (name: keyof typeof callers) => {
+      const cpu0 = cpuSeconds(server.child.pid);
+      const h = await paced(seconds, callers[name]);
+      const cpuMs = ((cpuSeconds(server.child.pid) - cpu0) * 1000) / Math.max(1, h.lat.length);
+      if (h.failed > 0) throw new Error(`${h.failed} ${name} lookups failed, e.g. ${h.error}`);
+      const text =
+        `${name === 'key' ? 'API key' : 'session'}: p50 ${percentile(h.lat, 50).toFixed(2)} / p99 ${percentile(h.lat, 99).toFixed(2)} / ` +
+        `max ${Math.max(...h.lat).toFixed(1)} ms, ${fmt(h.rate)} answers/s of ${RATE} offered` +
+        `${h.skipped ? ` (${fmt(h.skipped)} skipped: ${MAX_IN_FLIGHT} in flight)` : ''}, server CPU ${cpuMs.toFixed(2)} ms per lookup`;
+      return { p99: percentile(h.lat, 99), sustained: h.skipped === 0, text };
+    };
     const value: number[] = [];
     const baseline: number[] = [];
     const notes: string[] = [];
+    let sustained = true;
     try {
+      callers.session = http({ cookie: await signIn() });
       o.log('    warm-up (2 s of each)…');
-      await paced(2, http);
+      await paced(2, callers.key);
+      await paced(2, callers.session);
       await paced(2, async () => raw.lookup(pick()));
       for (let run = 0; run < runs; run++) {
-        const cpu0 = cpuSeconds(server.child.pid);
-        const h = await paced(seconds, http);
-        const cpuMs = ((cpuSeconds(server.child.pid) - cpu0) * 1000) / h.lat.length;
-        if (h.failed > 0) throw new Error(`${h.failed} lookups failed`);
+        const key = await phase('key');
+        const session = await phase('session');
         const b = await paced(seconds, async () => raw.lookup(pick()));
-        const hp = { p50: percentile(h.lat, 50), p99: percentile(h.lat, 99), max: Math.max(...h.lat) };
         const bp = { p50: percentile(b.lat, 50), p99: percentile(b.lat, 99) };
-        value.push(hp.p99);
+        value.push(key.p99);
         baseline.push(bp.p99);
-        o.log(
-          `    run ${run + 1}: HTTP p50 ${hp.p50.toFixed(2)} ms, p99 ${hp.p99.toFixed(2)} ms, max ${hp.max.toFixed(1)} ms at ${fmt(h.rate)} req/s (server CPU ${cpuMs.toFixed(2)} ms per lookup); raw p50 ${bp.p50.toFixed(3)} ms, p99 ${bp.p99.toFixed(3)} ms; load ${loadavg()[0].toFixed(1)}`,
-        );
-        notes.push(
-          `run ${run + 1}: HTTP p50 ${hp.p50.toFixed(2)} / p99 ${hp.p99.toFixed(2)} / max ${hp.max.toFixed(1)} ms (${h.lat.length} lookups at ${fmt(h.rate)} req/s, server CPU ${cpuMs.toFixed(2)} ms per lookup); better-sqlite3 p50 ${bp.p50.toFixed(3)} / p99 ${bp.p99.toFixed(3)} ms`,
-        );
+        sustained &&= key.sustained;
+        const line = `run ${run + 1}: ${key.text}; ${session.text}; better-sqlite3 p50 ${bp.p50.toFixed(3)} / p99 ${bp.p99.toFixed(3)} ms; load ${loadavg()[0].toFixed(1)}`;
+        o.log(`    ${line}`);
+        notes.push(line);
       }
     } finally {
       raw.close();
@@ -154,14 +209,14 @@ export const ordersBench: Bench = {
     const b = median(baseline);
     return {
       id: 'h',
-      name: `order-history lookup p99, ${fmt(events / 1e6)} M events, ${RATE} req/s`,
+      name: `order-history lookup p99 (API key), ${fmt(events / 1e6)} M events, ${RATE} req/s offered`,
       unit: 'ms',
       value: v,
       baselineName: 'better-sqlite3: the same page + lines queries in process, same pace',
       baseline: b,
       ratio: median(value.map((x, i) => x / baseline[i])),
       goal: 'p99 ≤ 10 ms',
-      pass: v <= 10,
+      pass: v <= 10 && sustained,
       samples: { value, baseline },
       notes,
     };

@@ -79,6 +79,9 @@ export async function backfillFromLake(store: OrderStore, o: BackfillOptions): P
     autoload_known_extensions: 'false',
   });
   const conn = await instance.connect();
+  // Stopping the server mid-backfill interrupts DuckDB too (a sort over the lake can take minutes).
+  const interrupt = () => conn.interrupt();
+  o.signal?.addEventListener('abort', interrupt, { once: true });
   try {
     const source = `read_parquet(${sqlString(`${dir}/*/*/*.parquet`)}, union_by_name = true)`;
     const site = o.site ? `AND site_id = ${sqlString(o.site)}` : '';
@@ -127,6 +130,7 @@ export async function backfillFromLake(store: OrderStore, o: BackfillOptions): P
       },
     );
   } finally {
+    o.signal?.removeEventListener('abort', interrupt);
     conn.closeSync();
     instance.closeSync();
     rmSync(tmp, { recursive: true, force: true });
