@@ -13,6 +13,7 @@ import type { Config } from './config/schema.js';
 import { DailySalt } from './events/salts.js';
 import { LAKE_TABLES } from './lake/lake.js';
 import { LakeWriter } from './lake/writer.js';
+import { LogsService } from './logs/logs-service.js';
 import { openMetaDb } from './meta/meta-db.js';
 import { Mailer } from './notify/mailer.js';
 import { createMetrics } from './ops/metrics.js';
@@ -87,6 +88,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
     { topic: TOPICS.badRecords, group: 'realtime' },
     { topic: TOPICS.events, group: 'orders' },
     { topic: TOPICS.events, group: 'detect' },
+    { topic: TOPICS.logs, group: 'lake' },
+    { topic: TOPICS.logs, group: 'logs-index' },
   ]);
   const writer = await LakeWriter.open(config.dataDir);
   let logSinkError = (err: Error) => console.error('lake sink:', err.message);
@@ -108,6 +111,9 @@ export async function startPlatform(config: Config): Promise<Platform> {
         onError: (err) => logSinkError(err),
       }),
   );
+  // Log analytics: the `logs` topic → lake table and per-day full-text index (src/logs).
+  let logLogsError = (err: Error) => console.error('logs:', err.message);
+  const logs = new LogsService({ config, log, writer, onError: (err) => logLogsError(err) });
   const sandbox = await QuerySandbox.open({
     dataDir: config.dataDir,
     timeoutMs: config.query.timeoutMs,
@@ -195,6 +201,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     reports,
     scheduling: { schedules, scheduler, reports },
     alerting: { manager: alerts.manager, notifier: alerts.notifier, detection },
+    logs,
     trackerJs: trackerSource(),
     ready: () => {
       const checks = {
@@ -204,6 +211,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
         realtime: realtime.status().running,
         orders: orders.status().running,
         detect: detection.status().running,
+        logs: logs.ready,
       };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
@@ -213,6 +221,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
   logOrdersError = (err) => app.log.warn({ err: err.message }, 'orders');
   logNotifyError = (err) => app.log.warn({ err: err.message }, 'notify');
   logDetectError = (err) => app.log.warn({ err: err.message }, 'detect');
+  logLogsError = (err) => app.log.warn({ err: err.message }, 'logs');
   for (const sink of sinks) {
     await sink.start();
   }
@@ -220,6 +229,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
   await orders.start();
   alerts.start();
   await detection.start();
+  await logs.start();
   scheduler.start();
   // Roll up the lake's days now rather than on the first report (a big import takes a while).
   reports.refresh(null, '9999-12-31').catch((err) => app.log.warn({ err: err.message }, 'reports'));
@@ -258,6 +268,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
       alerts.stop();
       mailer.close();
       for (const sink of sinks) await sink.stop();
+      await logs.stop();
       await log.close();
       writer.close();
       sandbox.close();

@@ -56,12 +56,24 @@ program
   .command('import')
   .description('bulk-load a file into the lake (streams it; rejected rows go to bad_records)')
   .argument('<file>', 'file to import (.csv or .csv.gz)')
-  .addOption(new Option('--format <format>', 'input format').choices(['rees46']).default('rees46'))
+  .addOption(
+    new Option('--format <format>', 'input format (apache, nginx, jsonl: logs)')
+      .choices(['rees46', 'apache', 'nginx', 'jsonl'])
+      .default('rees46'),
+  )
   .option('--site <id>', 'site the rows belong to', 'default')
   .option('--no-progress', 'no progress bar')
   .option('--memory-limit <size>', 'most memory DuckDB may use; beyond it work spills to the data dir', '1GB')
   .action(
-    async (file: string, o: { format: 'rees46'; site: string; progress: boolean; memoryLimit: string }) => {
+    async (
+      file: string,
+      o: {
+        format: 'rees46' | 'apache' | 'nginx' | 'jsonl';
+        site: string;
+        progress: boolean;
+        memoryLimit: string;
+      },
+    ) => {
       const { runImport } = await import('./import.js');
       process.exitCode = await runImport(config(), file, o);
     },

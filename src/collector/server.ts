@@ -10,6 +10,7 @@ import { originAllowed, type Site, type SiteRegistry } from '../auth/sites.js';
 import type { LakeCatalog } from '../catalog/catalog.js';
 import type { Config } from '../config/schema.js';
 import type { IngestContext } from '../events/normalise.js';
+import type { LogsService } from '../logs/logs-service.js';
 import type { DailySalt } from '../events/salts.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { OrderStore } from '../orders/order-store.js';
@@ -25,6 +26,7 @@ import { registerAuthRoutes } from './routes-auth.js';
 import { registerCatalogRoutes } from './routes-catalog.js';
 import { registerCollectRoutes } from './routes-collect.js';
 import { registerOpsRoutes } from './routes-ops.js';
+import { registerLogRoutes } from './routes-logs.js';
 import { registerOrderRoutes } from './routes-orders.js';
 import { registerRealtimeRoutes } from './routes-realtime.js';
 import { registerReportRoutes } from './routes-reports.js';
@@ -51,6 +53,8 @@ export interface ServerDeps {
   scheduling: ScheduleDeps;
   alerting: AlertDeps;
   ready: () => { ready: boolean; checks: Record<string, boolean> };
+  /** Log ingest and search (absent in servers built without it). */
+  logs?: LogsService;
   trackerJs: string;
 }
 
@@ -192,6 +196,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerOrderRoutes(app, deps);
   registerWebRoutes(app);
   return app;
+  registerLogRoutes(app, deps);
 }
 
 /** Which sender a request comes from; sp.js marks its posts with `?src=js`. */

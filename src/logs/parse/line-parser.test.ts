@@ -94,6 +94,7 @@ describe('other formats', () => {
     );
     assert.equal(r.parse_error, null);
     assert.equal(r.ip, '203.0.113.0');
+    assert.ok(!r.raw.includes('203.0.113.9') && r.raw.startsWith('203.0.113.0 - bob'));
     assert.equal(r.log_time, Date.UTC(2024, 1, 1, 12, 0, 1));
     assert.equal(r.status, 502);
     assert.equal(r.response_time_ms, 250);

@@ -119,6 +119,9 @@ export function buildRecord(
       category ??= g.category_id ?? null;
     }
   const status = f.status ?? null;
+  const ip = f.ip ? (o.anonymizeIp ? (anonymizeIp(f.ip) ?? f.ip) : f.ip) : null;
+  // The raw line is searchable too: it must not keep the address that `ip` hides.
+  const kept = f.ip && ip !== f.ip ? raw.replaceAll(f.ip, ip as string) : raw;
   return {
     log_id: randomUUID(),
     log_time: f.time ?? ctx.receivedAt,
@@ -126,7 +129,7 @@ export function buildRecord(
     site_id: ctx.siteId,
     source: ctx.source,
     host: f.host ?? null,
-    ip: f.ip ? (o.anonymizeIp ? (anonymizeIp(f.ip) ?? f.ip) : f.ip) : null,
+    ip,
     method: f.method ?? null,
     path: f.path ?? null,
     query: f.query ?? null,
@@ -145,7 +148,7 @@ export function buildRecord(
     product_id: product,
     category_id: category,
     fields: f.extra ? JSON.stringify(f.extra) : null,
-    raw,
+    raw: kept,
     parse_error: outcome.ok ? null : outcome.reason,
   };
 }
