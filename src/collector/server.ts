@@ -10,8 +10,8 @@ import { originAllowed, type Site, type SiteRegistry } from '../auth/sites.js';
 import type { LakeCatalog } from '../catalog/catalog.js';
 import type { Config } from '../config/schema.js';
 import type { IngestContext } from '../events/normalise.js';
-import type { LogsService } from '../logs/logs-service.js';
 import type { DailySalt } from '../events/salts.js';
+import type { LogsService } from '../logs/logs-service.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { OrderStore } from '../orders/order-store.js';
 import type { QuerySandbox } from '../query/sandbox.js';
@@ -25,7 +25,6 @@ import { registerApiRoutes } from './routes-api.js';
 import { registerAuthRoutes } from './routes-auth.js';
 import { registerCatalogRoutes } from './routes-catalog.js';
 import { registerCollectRoutes } from './routes-collect.js';
-import { registerOpsRoutes } from './routes-ops.js';
 import { registerLogRoutes } from './routes-logs.js';
 import { registerOrderRoutes } from './routes-orders.js';
 import { registerRealtimeRoutes } from './routes-realtime.js';
@@ -52,7 +51,6 @@ export interface ServerDeps {
   reports: ReportEngine;
   scheduling: ScheduleDeps;
   alerting: AlertDeps;
-  ready: () => { ready: boolean; checks: Record<string, boolean> };
   /** Log ingest and search (absent in servers built without it). */
   logs?: LogsService;
   trackerJs: string;
@@ -196,8 +194,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerOrderRoutes(app, deps);
   registerWebRoutes(app);
   return app;
-  registerLogRoutes(app, deps);
 }
+  registerLogRoutes(app, deps);
 
 /** Which sender a request comes from; sp.js marks its posts with `?src=js`. */
 export function sourceOf(url: string): 'segment' | 'pixel' | 'js' | 'api' {
