@@ -26,6 +26,7 @@ import { registerAuthRoutes } from './routes-auth.js';
 import { registerCatalogRoutes } from './routes-catalog.js';
 import { registerCollectRoutes } from './routes-collect.js';
 import { registerLogRoutes } from './routes-logs.js';
+import { registerOpsRoutes } from './routes-ops.js';
 import { registerOrderRoutes } from './routes-orders.js';
 import { registerRealtimeRoutes } from './routes-realtime.js';
 import { registerReportRoutes } from './routes-reports.js';
@@ -53,6 +54,7 @@ export interface ServerDeps {
   alerting: AlertDeps;
   /** Log ingest and search (absent in servers built without it). */
   logs?: LogsService;
+  ready: () => { ready: boolean; checks: Record<string, boolean> };
   trackerJs: string;
 }
 
@@ -192,10 +194,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerAlertRoutes(app, deps, deps.alerting);
   registerOpsRoutes(app, deps);
   registerOrderRoutes(app, deps);
+  registerLogRoutes(app, deps);
   registerWebRoutes(app);
   return app;
 }
-  registerLogRoutes(app, deps);
 
 /** Which sender a request comes from; sp.js marks its posts with `?src=js`. */
 export function sourceOf(url: string): 'segment' | 'pixel' | 'js' | 'api' {
