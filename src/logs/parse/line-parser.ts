@@ -106,7 +106,8 @@ export function buildRecord(
   // A shipped document whose message is itself an access log line (Filebeat, rsyslog) is parsed once more.
   if (outcome.ok && f.message && f.status == null && f.path == null) {
     const inner = combinedOrCommon(f.message);
-    if (inner.ok) Object.assign(f, { ...inner.fields, time: f.time ?? inner.fields.time });
+    // The line's own time wins over the shipper's (read or send time).
+    if (inner.ok) Object.assign(f, { ...inner.fields, time: inner.fields.time ?? f.time });
   }
   const ua = f.user_agent ? parseUserAgent(f.user_agent) : null;
   let product: string | null = null;
