@@ -7,6 +7,7 @@ import { httpIngest } from './http-ingest.js';
 import { importBench } from './import.js';
 import { latency } from './latency.js';
 import { type Bench, type BenchResult, fmt } from './lib.js';
+import { logsBench } from './logs.js';
 import { ordersBench } from './orders.js';
 import { realtimeThroughput } from './realtime-throughput.js';
 import { reportsBench } from './reports.js';
@@ -31,6 +32,7 @@ const BENCHES: Bench[] = [
   sseLatency,
   reportsBench,
   ordersBench,
+  logsBench,
 ];
 const ALIASES: Record<string, string> = {
   http: 'a',
@@ -42,6 +44,7 @@ const ALIASES: Record<string, string> = {
   sse: 'g',
   reports: 'i',
   orders: 'h',
+  logs: 'j',
 };
 
 function parseArgs(argv: string[]) {
