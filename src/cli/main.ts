@@ -249,6 +249,39 @@ orders
     process.exitCode = await ordersRebuild(config(), o);
   });
 
+const alerts = program.command('alerts').description('detectors and alerting');
+alerts
+  .command('score')
+  .description(
+    'replay the demo store with labelled incidents through the detectors and score them: recall, time to detect, false alarms per week, precision',
+  )
+  .option(
+    '--days <n>',
+    'simulated days (the first --warmup-days only fill the baselines)',
+    (v) => Number(v),
+    28,
+  )
+  .option('--events-per-day <n>', 'store volume: average events per day', (v) => Number(v), 3_500_000)
+  .option('--seed <n>', 'demo seed (tune on one, report on another)', (v) => Number(v), 2)
+  .option('--warmup-days <n>', 'days before incidents and false alarms count', (v) => Number(v), 7)
+  .addOption(
+    new Option('--sensitivity <level>', 'order-rate sensitivity')
+      .choices(['low', 'medium', 'high'])
+      .default('medium'),
+  )
+  .option(
+    '--raw-ips',
+    'keep full IP addresses (the collector anonymises them to their /24 by default)',
+    false,
+  )
+  .option('--details', 'list missed incidents and false alarms', false)
+  .option('--json <file>', 'write the full result (every incident, episode and score) as JSON')
+  .option('--no-progress', 'no progress bar')
+  .action(async (o) => {
+    const { alertsScore } = await import('./alerts.js');
+    process.exitCode = await alertsScore(o);
+  });
+
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof ConfigError) console.error(`storepulse: ${err.message}`);
   else console.error(`storepulse: ${err.message}`);

@@ -38,6 +38,8 @@ export interface SessionEnv {
   incidents: readonly DemoIncident[];
   siteUrl: string;
   poolSize: number; // visitor pool slots (see pickVisitorIndex)
+  /** Multiplies each visit's chance to add to cart (1 = the demo's usual ~2.7% of sessions buying). */
+  conversion: number;
   /** Only these event types are emitted (the rest of the walk still happens, so the kept events are unchanged). */
   types?: ReadonlySet<string>;
   emit: (planned: PlannedEvent) => void;
@@ -218,7 +220,7 @@ export function shopperSession(rng: Rng, env: SessionEnv, start: number, campaig
   // Which product views (by position) end in "add to cart"; -1 = none.
   let cartAt = -1;
   let cartAlsoAt = -1;
-  if (rng() < CART * visitor.propensity) {
+  if (rng() < CART * visitor.propensity * env.conversion) {
     cartAt = rng() < 0.5 ? views - 1 : randInt(rng, 0, views - 1);
     if (rng() < SECOND_ITEM) cartAlsoAt = randInt(rng, 0, views - 1);
   }

@@ -232,4 +232,9 @@ export class MemoryBreakdowns implements BreakdownSource {
   trimBefore(minute: number): void {
     for (const m of this.minutes.keys()) if (m < minute) this.minutes.delete(m);
   }
+
+  /** Every minute held, as JSON text (to save a replay for later inspection). */
+  entries(): IterableIterator<[number, string]> {
+    return this.minutes.entries();
+  }
 }

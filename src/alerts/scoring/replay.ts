@@ -23,6 +23,8 @@ export interface ReplayOptions {
   days: number;
   seed: number;
   eventsPerDay: number;
+  /** The demo's cart-propensity multiplier (orders per event); see GenerateOptions.conversion. */
+  conversion?: number;
   /** Start of the simulated range (default Monday 2026-01-05 00:00 UTC, so results repeat). */
   startMs?: number;
   site?: string;
@@ -90,6 +92,7 @@ export async function replayDemo(o: ReplayOptions): Promise<ReplayResult> {
     endMs,
     seed: o.seed,
     eventsPerDay: o.eventsPerDay,
+    conversion: o.conversion,
     incidents,
     timeFormat: 'ms',
   })) {
