@@ -98,3 +98,51 @@ function goals(s: Score): string {
     ),
   ].join('\n');
 }
+
+export interface PowerCliOptions {
+  change: number;
+  minutes: number;
+  runs: number;
+  orders: string;
+  sensitivity: keyof typeof SENSITIVITY;
+}
+
+/** `storepulse alerts power`: time to detect an order-rate change by store volume (synthetic Poisson orders). */
+export async function alertsPower(o: PowerCliOptions): Promise<number> {
+  const volumes = o.orders.split(',').map(Number);
+  if (
+    volumes.some((v) => !(v > 0)) ||
+    !(o.change > -1 && o.change !== 0) ||
+    !(o.minutes >= 1) ||
+    !(o.runs >= 1)
+  ) {
+    console.error(
+      'storepulse: --orders takes positive numbers (e.g. 5,10,20), --change a share above -1 (e.g. -0.3)',
+    );
+    return 2;
+  }
+  const { detectionPower } = await import('../alerts/scoring/power.js');
+  const options = { ...DEFAULT_ORDER_RATE, z: SENSITIVITY[o.sensitivity] };
+  console.log(
+    `Change ${o.change > 0 ? '+' : ''}${Math.round(o.change * 100)}% for ${o.minutes} min at 15:00 on a weekday, ${o.runs} runs per volume, sensitivity ${o.sensitivity}.\n`,
+  );
+  console.log(
+    '| orders/min (mean) | orders/min at the incident | detected | median time to detect | slowest |',
+  );
+  console.log('|---:|---:|---:|---:|---:|');
+  for (const v of volumes) {
+    const r = detectionPower({
+      ordersPerMinute: v,
+      change: o.change,
+      minutes: o.minutes,
+      runs: o.runs,
+      options,
+    });
+    const d = [...r.delays].sort((a, b) => a - b);
+    const med = d.length ? `${d[d.length >> 1]} min` : '–';
+    console.log(
+      `| ${v} | ${r.ordersAtIncident.toFixed(1)} | ${r.detected}/${r.runs} | ${med} | ${d.length ? `${d[d.length - 1]} min` : '–'} |`,
+    );
+  }
+  return 0;
+}

@@ -282,6 +282,30 @@ alerts
     process.exitCode = await alertsScore(o);
   });
 
+alerts
+  .command('power')
+  .description(
+    'how fast an order-rate change is seen, by store volume (synthetic Poisson orders, same detector)',
+  )
+  .option('--change <share>', 'relative change of the order rate', (v) => Number(v), -0.3)
+  .option(
+    '--minutes <n>',
+    'how long the change lasts (and how long to wait for a signal)',
+    (v) => Number(v),
+    30,
+  )
+  .option('--runs <n>', 'runs per volume', (v) => Number(v), 20)
+  .option('--orders <list>', 'mean orders per minute to try, comma-separated', '5,10,20,40,80,160')
+  .addOption(
+    new Option('--sensitivity <level>', 'order-rate sensitivity')
+      .choices(['low', 'medium', 'high'])
+      .default('medium'),
+  )
+  .action(async (o) => {
+    const { alertsPower } = await import('./alerts.js');
+    process.exitCode = await alertsPower(o);
+  });
+
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof ConfigError) console.error(`storepulse: ${err.message}`);
   else console.error(`storepulse: ${err.message}`);
