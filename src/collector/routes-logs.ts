@@ -103,10 +103,11 @@ function answer<T>(fn: () => T): T {
 }
 
 export function registerLogRoutes(app: FastifyInstance, deps: ServerDeps): void {
-  // `GET /` is the dashboard for browsers; shippers (no text/html in Accept) get the ES banner.
+  // `GET /` is the dashboard; a shipper (credentials, no text/html in Accept) gets the ES banner.
   app.addHook('onRequest', async (req, reply) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || req.url !== '/') return;
     if ((req.headers.accept ?? '').includes('text/html')) return;
+    if (!req.headers.authorization && !req.headers['x-write-key']) return;
     const site = siteOf(deps, req);
     return esReply(reply).send({
       name: 'storepulse',
