@@ -15,6 +15,7 @@ import { progressBar } from './progress.js';
 export interface ScoreCliOptions {
   days: number;
   eventsPerDay: number;
+  conversion: number;
   seed: number;
   warmupDays: number;
   sensitivity: keyof typeof SENSITIVITY;
@@ -33,6 +34,7 @@ export async function alertsScore(o: ScoreCliOptions): Promise<number> {
   for (const [name, v, min] of [
     ['--days', o.days, o.warmupDays + 1],
     ['--events-per-day', o.eventsPerDay, 1000],
+    ['--conversion', o.conversion, 0.1],
   ] as const) {
     if (!Number.isFinite(v) || v < min) {
       console.error(`storepulse: ${name} must be a number ≥ ${min}, got ${v}`);
@@ -49,6 +51,7 @@ export async function alertsScore(o: ScoreCliOptions): Promise<number> {
   const replay = await replayDemo({
     days: o.days,
     eventsPerDay: o.eventsPerDay,
+    conversion: o.conversion,
     seed: o.seed,
     anonymizeIp: !o.rawIps,
     settings,
@@ -58,7 +61,7 @@ export async function alertsScore(o: ScoreCliOptions): Promise<number> {
   const s = score(replay, { ...DEFAULT_SCORE_OPTIONS, warmupDays: o.warmupDays });
   console.log(
     `Demo store: seed ${o.seed}, ${o.days} days from ${new Date(replay.startMs).toISOString().slice(0, 10)}, ` +
-      `${replay.events.toLocaleString('en-US')} events (${Math.round(replay.events / o.days).toLocaleString('en-US')}/day), ` +
+      `${replay.events.toLocaleString('en-US')} events (${Math.round(replay.events / o.days).toLocaleString('en-US')}/day, conversion ×${o.conversion}), ` +
       `replayed in ${(replay.elapsedMs / 1000).toFixed(0)} s; sensitivity ${o.sensitivity}; first ${o.warmupDays} days are warm-up.\n`,
   );
   console.log(formatScore(s));

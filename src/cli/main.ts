@@ -262,6 +262,12 @@ alerts
     28,
   )
   .option('--events-per-day <n>', 'store volume: average events per day', (v) => Number(v), 3_500_000)
+  .option(
+    '--conversion <x>',
+    "the demo's cart propensity multiplier: 2.5 gives REES46's ~1.5% purchases among events",
+    (v) => Number(v),
+    2.5,
+  )
   .option('--seed <n>', 'demo seed (tune on one, report on another)', (v) => Number(v), 2)
   .option('--warmup-days <n>', 'days before incidents and false alarms count', (v) => Number(v), 7)
   .addOption(
