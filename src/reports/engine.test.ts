@@ -215,4 +215,26 @@ describe('report engine over a small lake', () => {
       (e: unknown) => e instanceof ReportError && e.code === 'bad_parameter' && e.parameter === 'dimension',
     );
   });
+
+  it('says the data is still being prepared when rolling up takes longer than the time limit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sp-reports-slow-'));
+    const w = await LakeWriter.open(dir);
+    await w.write(
+      LAKE_TABLES.events,
+      lakeEvents().map((x) => JSON.stringify(x)),
+      'part-1-11.parquet',
+    );
+    w.close();
+    const impatient = await ReportEngine.open({ dataDir: dir, timeoutMs: 1 });
+    try {
+      await assert.rejects(
+        impatient.run('shop', 'visitors', RANGE),
+        (e: unknown) =>
+          e instanceof ReportError && e.code === 'preparing' && /being prepared/.test(e.message),
+      );
+    } finally {
+      await impatient.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
