@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS channels (
 CREATE TABLE IF NOT EXISTS deliveries (
   outbox_id INTEGER NOT NULL, channel TEXT NOT NULL, at INTEGER NOT NULL, ok INTEGER NOT NULL, detail TEXT,
   PRIMARY KEY (outbox_id, channel));
+CREATE TABLE IF NOT EXISTS threshold_rules (
+  id TEXT PRIMARY KEY, rule TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL, updated_at INTEGER NOT NULL);
 `;
 
 export interface AlertRow {

@@ -20,6 +20,7 @@ import type { RealtimeProcessor } from '../realtime/processor.js';
 import type { ReportEngine } from '../reports/engine.js';
 import type { EventLog } from '../stream/event-log.js';
 import { badRecord, quarantine } from './ingest.js';
+import { registerAlertRuleRoutes } from './routes-alert-rules.js';
 import { type AlertDeps, registerAlertRoutes } from './routes-alerts.js';
 import { registerApiRoutes } from './routes-api.js';
 import { registerAuthRoutes } from './routes-auth.js';
@@ -192,6 +193,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerReportRoutes(app, deps);
   registerScheduleRoutes(app, deps, deps.scheduling);
   registerAlertRoutes(app, deps, deps.alerting);
+  registerAlertRuleRoutes(app, deps, deps.alerting);
   registerOpsRoutes(app, deps);
   registerOrderRoutes(app, deps);
   registerLogRoutes(app, deps);

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { AdminPage } from './admin-page';
+import { AlertsPage } from './alerts-page';
 import { api, Unauthorized } from './api';
 import type { Session, SiteInfo } from './api-types';
 import { CatalogPage } from './catalog-page';
@@ -111,6 +112,16 @@ export function App() {
             </a>
           )}
           <a
+            href="/alerts"
+            aria-current={page === 'alerts' ? 'page' : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              go('alerts');
+            }}
+          >
+            Alerts
+          </a>
+          <a
             href="/reports"
             aria-current={page === 'reports' ? 'page' : undefined}
             onClick={(e) => {
@@ -213,6 +224,8 @@ export function App() {
         <OpsPage theme={theme.effective} onUnauthorized={signedOut} />
       ) : page === 'customers' && site && session.permissions.query ? (
         <CustomerPage key={site} site={site} onUnauthorized={signedOut} />
+      ) : page === 'alerts' && site ? (
+        <AlertsPage site={site} session={session} theme={theme.effective} onUnauthorized={signedOut} />
       ) : page === 'reports' && site ? (
         <ReportsPage site={site} session={session} theme={theme.effective} onUnauthorized={signedOut} />
       ) : site ? (

@@ -1,6 +1,16 @@
 import { useCallback, useEffect, useState } from 'react';
 
-export type Page = 'live' | 'ops' | 'sql' | 'catalog' | 'reports' | 'customers' | 'admin' | 'login' | 'setup';
+export type Page =
+  | 'live'
+  | 'ops'
+  | 'sql'
+  | 'catalog'
+  | 'reports'
+  | 'customers'
+  | 'alerts'
+  | 'admin'
+  | 'login'
+  | 'setup';
 const PATHS: Record<Page, string> = {
   live: '/live',
   ops: '/ops',
@@ -8,6 +18,7 @@ const PATHS: Record<Page, string> = {
   catalog: '/catalog',
   reports: '/reports',
   customers: '/customers',
+  alerts: '/alerts',
   admin: '/admin',
   login: '/login',
   setup: '/setup',
