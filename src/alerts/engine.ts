@@ -3,7 +3,6 @@ import type { CanonicalEvent } from '../events/model.js';
 import { type EventLog, type StoredRecord, type Subscription, TOPICS } from '../stream/event-log.js';
 import { DetectStore } from './detect-store.js';
 import { fromCanonical } from './detector-event.js';
-import { chooseReference, DEFAULT_BASELINE, expect } from './detectors/baseline.js';
 import { type BlocklistOptions, blocklist } from './detectors/blocklist.js';
 import { DAY, floorMinute, MINUTE, type MinuteFacts } from './detectors/series.js';
 import type { ThresholdRule } from './detectors/threshold.js';
@@ -14,7 +13,9 @@ import {
   DEFAULT_SITE_OPTIONS,
   type DetectorSettings,
   SiteDetection,
+  seriesPoints,
 } from './site-detection.js';
+import { TailPositions } from './tail-positions.js';
 import type { Evaluation } from './types.js';
 
 export interface DetectionEngineOptions {
@@ -88,8 +89,7 @@ export class DetectionEngine {
   private position = 0;
   private checkpointed = 0;
   private streamFrom: number | null = null;
-  /** Per site, the first stream position of each recent minute (what a restart must replay). */
-  private readonly firstPosition = new Map<string, Map<number, number>>();
+  private tail: TailPositions;
   private pendingMinutes: { site: string; facts: MinuteFacts }[] = [];
   private dirty = false;
   private sub: Subscription | null = null;
@@ -117,6 +117,7 @@ export class DetectionEngine {
       ...(defined as unknown as DetectionEngineOptions),
     } as Required<Omit<DetectionEngineOptions, 'settings' | 'thresholdRules'>>;
     this.settingsFor = options.settings ?? (() => DEFAULT_SETTINGS);
+    this.tail = new TailPositions(this.o.tailMinutes * MINUTE);
     this.thresholds = options.thresholdRules ?? [];
   }
 
@@ -166,7 +167,7 @@ export class DetectionEngine {
     this.store?.close();
     this.store = null;
     this.sites.clear();
-    this.firstPosition.clear();
+    this.tail = new TailPositions(this.o.tailMinutes * MINUTE);
   }
 
   setThresholdRules(rules: ThresholdRule[]): void {
@@ -234,16 +235,7 @@ export class DetectionEngine {
   /** A metric per minute with its seasonal expectation, for charts next to an alert. */
   points(site: string, metric: string, from: number, to: number) {
     const s = this.sites.get(site);
-    const out: { minute: number; value: number | null; expected: number | null }[] = [];
-    if (!s) return out;
-    for (let m = floorMinute(from); m < to && out.length < 2880; m += MINUTE) {
-      const ref = chooseReference(s.series, m + MINUTE, 1, DEFAULT_BASELINE);
-      const e = ref
-        ? expect(s.series, metric, m + MINUTE, 1, ref, { ...DEFAULT_BASELINE, trendWeight: 0 }, 0)
-        : null;
-      out.push({ minute: m, value: s.series.value(metric, m), expected: e?.expected ?? null });
-    }
-    return out;
+    return s ? seriesPoints(s, metric, from, to) : [];
   }
 
   private async firstStart(store: DetectStore): Promise<void> {
@@ -337,7 +329,7 @@ export class DetectionEngine {
         if (r.position > this.position) return;
         const e = this.parse(r);
         if (e) this.site(e.site_id).ingest(fromCanonical(e), silent, true);
-        this.track(e, r.position);
+        if (e) this.tail.track(e.site_id, e.event_time, r.position);
         next = r.position + 1;
       }
     }
@@ -370,7 +362,7 @@ export class DetectionEngine {
       if (r.position <= this.position) continue;
       const e = this.parse(r);
       if (e) this.site(e.site_id).ingest(fromCanonical(e), this.hooks(e.site_id));
-      this.track(e, r.position);
+      if (e) this.tail.track(e.site_id, e.event_time, r.position);
       this.position = r.position;
     }
     this.dirty = true;
@@ -386,30 +378,6 @@ export class DetectionEngine {
     return null;
   }
 
-  private track(e: CanonicalEvent | null, position: number): void {
-    if (!e) return;
-    let map = this.firstPosition.get(e.site_id);
-    if (!map) {
-      map = new Map();
-      this.firstPosition.set(e.site_id, map);
-    }
-    const minute = floorMinute(e.event_time);
-    if (!map.has(minute)) map.set(minute, position);
-  }
-
-  /** The first position a restart must replay: the earliest record of any site's last `tailMinutes`. */
-  private tailFrom(): number {
-    let from = this.position + 1;
-    for (const [id, map] of this.firstPosition) {
-      const cutoff = floorMinute((this.sites.get(id)?.maxSeen ?? 0) - this.o.tailMinutes * MINUTE);
-      for (const [minute, position] of map) {
-        if (minute < cutoff) map.delete(minute);
-        else from = Math.min(from, position);
-      }
-    }
-    return from;
-  }
-
   /** Saves closed minutes, site states and the position in one transaction. */
   checkpoint(): void {
     const store = this.store;
@@ -419,7 +387,7 @@ export class DetectionEngine {
     try {
       store.save({
         position: this.position,
-        tailFrom: this.tailFrom(),
+        tailFrom: this.tail.from(this.position, (site: string) => this.sites.get(site)?.maxSeen ?? 0),
         sites: [...this.sites.values()].map((s) => s.checkpoint()),
         minutes: this.pendingMinutes,
         retainFrom: retain ? now - this.o.retentionDays * DAY : undefined,

@@ -1,4 +1,5 @@
 import type { DetectorEvent } from './detector-event.js';
+import { chooseReference, DEFAULT_BASELINE, expect } from './detectors/baseline.js';
 import { DEFAULT_ERRORS, type ErrorOptions, errorSignalKey, evaluateErrors } from './detectors/error-rate.js';
 import { DEFAULT_ORDER_RATE, evaluateOrderRate, type OrderRateOptions } from './detectors/order-rate.js';
 import {
@@ -330,4 +331,16 @@ export class SiteDetection {
     if (this.series.minutes > 0 && this.series.start < now - this.o.retentionMs - 24 * 3_600_000)
       this.series.trimBefore(now - this.o.retentionMs);
   }
+}
+
+/** A metric per minute with its seasonal expectation (same time of week or day), for charts. */
+export function seriesPoints(site: SiteDetection, metric: string, from: number, to: number) {
+  const out: { minute: number; value: number | null; expected: number | null }[] = [];
+  const baseline = { ...DEFAULT_BASELINE, trendWeight: 0 };
+  for (let m = floorMinute(from); m < to && out.length < 2880; m += MINUTE) {
+    const ref = chooseReference(site.series, m + MINUTE, 1, baseline);
+    const e = ref ? expect(site.series, metric, m + MINUTE, 1, ref, baseline, 0) : null;
+    out.push({ minute: m, value: site.series.value(metric, m), expected: e?.expected ?? null });
+  }
+  return out;
 }

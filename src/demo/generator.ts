@@ -1,5 +1,6 @@
 import { buildCatalogue } from './catalogue.js';
 import { isoTime } from './csv.js';
+import { cardTest, cartBotSession, floodRequests } from './incident-sessions.js';
 import {
   activeIncident,
   BOT_WAVE_MULTIPLIER,
@@ -12,10 +13,7 @@ import {
 import { gaussian, hashSeed, mulberry32, poisson, reseedableRng } from './prng.js';
 import {
   botSession,
-  cardTest,
-  cartBotSession,
   type DemoItem,
-  floodRequests,
   type PlannedEvent,
   type SessionEnv,
   shopperSession,

@@ -1,5 +1,6 @@
 import type { Signal } from '../types.js';
-import { type BaselineOptions, chooseReference, DEFAULT_BASELINE, expect } from './baseline.js';
+import { type BaselineOptions, DEFAULT_BASELINE } from './baseline.js';
+import { botWave } from './bot-wave.js';
 import { MINUTE, type SeriesView } from './series.js';
 import { BUCKET_MS, type IpCounters, sessionsBetween, type TrafficCounters } from './traffic-counters.js';
 
@@ -312,49 +313,6 @@ export function evaluateTraffic(input: TrafficInput): Signal[] {
   return signals;
 }
 
-function botWave(input: TrafficInput): Signal | null {
-  const { series, options: o } = input;
-  const w = o.botWave.windowMinutes;
-  const end = series.end;
-  if (Number.isNaN(end)) return null;
-  const base = { ...o.baseline, trendMinutes: 0 };
-  const ref = chooseReference(series, end, w, base);
-  if (!ref) return null;
-  // Counted in sessions: one scraper's visit is hundreds of requests, so requests come in lumps.
-  const exp = expect(series, 'bot_sessions', end, w, ref, base, 0);
-  const actual = series.sum('bot_sessions', end - w * MINUTE, end);
-  if (!exp || actual === null) return null;
-  // Few bot sessions make a noisy median: judge against the larger of median and mean, with room for day-to-day swings.
-  const samples = ref.offsets.map(
-    (off) => series.sum('bot_sessions', end - off - w * MINUTE, end - off) ?? 0,
-  );
-  const usual = Math.max(exp.expected, samples.reduce((a, b) => a + b, 0) / samples.length);
-  const held = input.botWaveActive === true;
-  const factor = held ? 1 + (o.botWave.factor - 1) / 2 : o.botWave.factor;
-  const z = (actual - usual) / Math.sqrt(1.5 * usual + 1 + (1.4826 * exp.mad) ** 2);
-  if (actual < factor * usual || actual - usual < o.botWave.minExtra || z < (held ? 2.5 : 5)) return null;
-  const requests = series.sum('bot_requests', end - w * MINUTE, end) ?? 0;
-  const all = series.sum('requests', end - w * MINUTE, end) ?? 0;
-  return {
-    labels: { alertname: 'bot_wave', site: input.site },
-    severity: 'warning',
-    summary: `Bot wave: ${Math.round(actual)} bot sessions in the last ${w} min (${requests} requests), ${(actual / Math.max(1, usual)).toFixed(1)}× the usual ${Math.round(usual)}`,
-    at: input.at,
-    value: actual,
-    band: { expected: usual, lower: 0, upper: factor * usual },
-    evidence: {
-      windowMinutes: w,
-      baseline: ref.kind,
-      botRequests: requests,
-      botShare: all > 0 ? Math.round((requests / all) * 1000) / 1000 : null,
-      scrapers: [...input.offenders.values()]
-        .filter((x) => x.reasons.includes('scraper') && x.lastFlagged >= input.at - w * MINUTE)
-        .slice(0, 20)
-        .map(evidenceOf),
-    },
-  };
-}
-
 function listSignal(
   alertname: string,
   base: { site: string },
@@ -373,7 +331,7 @@ function listSignal(
   };
 }
 
-function evidenceOf(f: Offender): Record<string, unknown> {
+export function evidenceOf(f: Offender): Record<string, unknown> {
   const { flaggedAt, lastFlagged, ...rest } = f;
   return { ...rest, flaggedAt, lastFlagged };
 }
