@@ -261,7 +261,12 @@ alerts
     (v) => Number(v),
     28,
   )
-  .option('--events-per-day <n>', 'store volume: average events per day', (v) => Number(v), 3_500_000)
+  .option(
+    '--events-per-day <n>',
+    'store volume: average events per day (REES46 October: ~1.4M)',
+    (v) => Number(v),
+    1_500_000,
+  )
   .option(
     '--conversion <x>',
     "the demo's cart propensity multiplier: 2.5 gives REES46's ~1.5% purchases among events",
