@@ -96,8 +96,8 @@ export function fillOrders(shape: FillShape, log: (m: string) => void): Filled {
        VALUES ('${SITE}', ?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?, NULL)`,
     ),
     customer: db.prepare(
-      `INSERT INTO customers (site, customer, user_id, first_seen, last_seen, orders, spent, refunded, currency)
-       VALUES ('${SITE}', ?, ?, ?, ?, ?, ?, 0, NULL)`,
+      `INSERT INTO customers (site, customer, user_id, first_seen, last_seen, orders, spent, refunded, currency, kept)
+       VALUES ('${SITE}', ?, ?, ?, ?, ?, ?, 0, NULL, ?)`,
     ),
     order: db.prepare(
       `INSERT INTO orders (site, order_id, customer, user_id, visitor_id, time, updated, currency, total, items,
@@ -164,7 +164,7 @@ export function fillOrders(shape: FillShape, log: (m: string) => void): Filled {
       spent += price;
       rows += 2;
     }
-    ins.customer.run(id, id, first, first + span, purchases, spent);
+    ins.customer.run(id, id, first, first + span, purchases, spent, kept);
     rows++;
     if (rows > 1_000_000) {
       commit.run();

@@ -33,9 +33,9 @@ interface Paced {
   error: string | null;
 }
 
-/** Calls `fire` RATE times a second for `seconds` without waiting for answers; returns latencies. */
-async function paced(seconds: number, fire: () => Promise<number>): Promise<Paced> {
-  const n = Math.round(RATE * seconds);
+/** Calls `fire` `rate` times a second for `seconds` without waiting for answers; returns latencies. */
+async function paced(seconds: number, fire: () => Promise<number>, rate = RATE): Promise<Paced> {
+  const n = Math.round(rate * seconds);
   const lat: number[] = [];
   const pending: Promise<void>[] = [];
   let failed = 0;
@@ -44,14 +44,14 @@ async function paced(seconds: number, fire: () => Promise<number>): Promise<Pace
   let error: string | null = null;
   const start = performance.now();
   for (let i = 0; i < n; ) {
-    const due = start + (i * 1000) / RATE;
+    const due = start + (i * 1000) / rate;
     const now = performance.now();
     if (now < due) {
       await sleep(Math.max(0, due - now));
       continue;
     }
     // Catch up on every request due by now (timers fire late by a millisecond or so).
-    for (; i < n && start + (i * 1000) / RATE <= performance.now(); i++) {
+    for (; i < n && start + (i * 1000) / rate <= performance.now(); i++) {
       if (inFlight >= MAX_IN_FLIGHT) {
         skipped++;
         continue;
@@ -163,14 +163,14 @@ export const ordersBench: Bench = {
       key: http({ authorization: `Bearer ${server.apiKey}` }),
       session: http({}),
     };
-    const phase = async (name: keyof typeof callers) => {
+    const phase = async (name: keyof typeof callers, rate = RATE) => {
       const cpu0 = cpuSeconds(server.child.pid);
-      const h = await paced(seconds, callers[name]);
+      const h = await paced(seconds, callers[name], rate);
       const cpuMs = ((cpuSeconds(server.child.pid) - cpu0) * 1000) / Math.max(1, h.lat.length);
       if (h.failed > 0) throw new Error(`${h.failed} ${name} lookups failed, e.g. ${h.error}`);
       const text =
         `${name === 'key' ? 'API key' : 'session'}: p50 ${percentile(h.lat, 50).toFixed(2)} / p99 ${percentile(h.lat, 99).toFixed(2)} / ` +
-        `max ${Math.max(...h.lat).toFixed(1)} ms, ${fmt(h.rate)} answers/s of ${RATE} offered` +
+        `max ${Math.max(...h.lat).toFixed(1)} ms, ${fmt(h.rate)} answers/s of ${rate} offered` +
         `${h.skipped ? ` (${fmt(h.skipped)} skipped: ${MAX_IN_FLIGHT} in flight)` : ''}, server CPU ${cpuMs.toFixed(2)} ms per lookup`;
       return { p99: percentile(h.lat, 99), sustained: h.skipped === 0, text };
     };
@@ -196,6 +196,10 @@ export const ordersBench: Bench = {
         o.log(`    ${line}`);
         notes.push(line);
       }
+      // The same lookups well below saturation: what one lookup costs when it does not queue.
+      const light = await phase('key', 100);
+      o.log(`    at 100 req/s: ${light.text}`);
+      notes.push(`at 100 req/s: ${light.text}`);
     } finally {
       raw.close();
       await server.stop();

@@ -20,12 +20,19 @@ CREATE TABLE IF NOT EXISTS order_lines (
 CREATE TABLE IF NOT EXISTS customers (
   site TEXT NOT NULL, customer TEXT NOT NULL, user_id TEXT, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
   orders INTEGER NOT NULL DEFAULT 0, spent REAL NOT NULL DEFAULT 0, refunded REAL NOT NULL DEFAULT 0, currency TEXT,
+  kept INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (site, customer)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS activity (
   site TEXT NOT NULL, customer TEXT NOT NULL, time INTEGER NOT NULL, event_id TEXT NOT NULL,
   type TEXT NOT NULL, name TEXT, product_id TEXT, price REAL, quantity INTEGER, order_id TEXT, revenue REAL, path TEXT,
   PRIMARY KEY (site, customer, time, event_id)) WITHOUT ROWID;
 `;
+
+/** Stores created before a column existed get it added (SQLite adds a defaulted column in place). */
+export function migrate(db: Database.Database): void {
+  const columns = (db.prepare('PRAGMA table_info(customers)').all() as { name: string }[]).map((c) => c.name);
+  if (!columns.includes('kept')) db.exec('ALTER TABLE customers ADD COLUMN kept INTEGER NOT NULL DEFAULT 0');
+}
 
 export function prepare(db: Database.Database) {
   return {
@@ -64,13 +71,14 @@ export function prepare(db: Database.Database) {
        WHERE site = ? AND order_id = ? AND kind = 'purchase' AND product_id = ?`,
     ),
     customerTotals: db.prepare(
-      `INSERT INTO customers (site, customer, user_id, first_seen, last_seen, orders, spent, refunded, currency)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO customers (site, customer, user_id, first_seen, last_seen, orders, spent, refunded, currency, kept)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (site, customer) DO UPDATE SET
          user_id = coalesce(user_id, excluded.user_id),
          first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
          orders = orders + excluded.orders, spent = spent + excluded.spent, refunded = refunded + excluded.refunded,
-         currency = coalesce(excluded.currency, currency)`,
+         currency = coalesce(excluded.currency, currency), kept = kept + excluded.kept
+       RETURNING kept`,
     ),
     activity: db.prepare(
       `INSERT OR IGNORE INTO activity (site, customer, time, event_id, type, name, product_id, price, quantity, order_id, revenue, path)
@@ -81,6 +89,7 @@ export function prepare(db: Database.Database) {
          SELECT time, event_id FROM activity WHERE site = ? AND customer = ?
          ORDER BY time DESC, event_id DESC LIMIT 1 OFFSET ?)`,
     ),
+    setKept: db.prepare('UPDATE customers SET kept = ? WHERE site = ? AND customer = ?'),
     orderPage: db.prepare(
       `SELECT * FROM orders WHERE site = ? AND customer = ? ORDER BY time DESC, order_id DESC LIMIT ?`,
     ),
