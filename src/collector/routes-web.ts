@@ -16,6 +16,7 @@ export const DASHBOARD_PAGES = [
   '/reports',
   '/customers',
   '/alerts',
+  '/logs',
   '/admin',
   '/login',
   '/setup',

@@ -7,6 +7,7 @@ import { CatalogPage } from './catalog-page';
 import { CustomerPage } from './customer-page';
 import { LivePage } from './live-page';
 import { LoginPage } from './login-page';
+import { LogsPage } from './logs-page';
 import { OpsPage } from './ops-page';
 import { isRange, RANGES, type RangeId } from './ranges';
 import { ReportsPage } from './reports-page';
@@ -42,6 +43,8 @@ export function App() {
     if (session && page === 'admin' && !session.permissions.admin) go('live', true);
     // Customer data is personal: analysts and admins only (the API says the same).
     if (session && page === 'customers' && !session.permissions.query) go('live', true);
+    // Log lines carry client addresses: analysts and admins only (the API says the same).
+    if (session && page === 'logs' && !session.permissions.query) go('live', true);
   }, [session, page, go]);
 
   useEffect(() => {
@@ -121,6 +124,18 @@ export function App() {
           >
             Alerts
           </a>
+          {session.permissions.query && (
+            <a
+              href="/logs"
+              aria-current={page === 'logs' ? 'page' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                go('logs');
+              }}
+            >
+              Logs
+            </a>
+          )}
           <a
             href="/reports"
             aria-current={page === 'reports' ? 'page' : undefined}
@@ -224,6 +239,8 @@ export function App() {
         <OpsPage theme={theme.effective} onUnauthorized={signedOut} />
       ) : page === 'customers' && site && session.permissions.query ? (
         <CustomerPage key={site} site={site} onUnauthorized={signedOut} />
+      ) : page === 'logs' && site && session.permissions.query ? (
+        <LogsPage key={site} site={site} theme={theme.effective} onUnauthorized={signedOut} />
       ) : page === 'alerts' && site ? (
         <AlertsPage site={site} session={session} theme={theme.effective} onUnauthorized={signedOut} />
       ) : page === 'reports' && site ? (

@@ -8,6 +8,7 @@ export type Page =
   | 'reports'
   | 'customers'
   | 'alerts'
+  | 'logs'
   | 'admin'
   | 'login'
   | 'setup';
@@ -19,6 +20,7 @@ const PATHS: Record<Page, string> = {
   reports: '/reports',
   customers: '/customers',
   alerts: '/alerts',
+  logs: '/logs',
   admin: '/admin',
   login: '/login',
   setup: '/setup',
