@@ -18,6 +18,12 @@ const PASSWORD = 'correct horse battery staple 42';
 const HOSTILE_UA = '<img src=x onerror=alert(1)>';
 const HOSTILE_LINE = `203.0.113.66 - - [17/May/2015:12:00:00 +0000] "GET /xss-probe HTTP/1.1" 418 12 "-" "${HOSTILE_UA}"`;
 
+const MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
+const pad = (n: number) => String(n).padStart(2, '0');
+/** `02/Dec/2026:17:40:00 +0000`, as Apache writes it. */
+const apacheTime = (d: Date) =>
+  `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+
 function ensureDashboardBuilt() {
   const r = spawnSync(process.execPath, [fileURLToPath(new URL('scripts/ensure-web.mjs', ROOT))], {
     cwd: fileURLToPath(ROOT),
@@ -156,6 +162,35 @@ describe('logs page in Chromium', { skip }, () => {
     await rows.first().getByTestId('log-detail').getByText(HOSTILE_UA, { exact: true }).waitFor();
     await page.getByTestId('logs-field-user_agent').getByText(HOSTILE_UA, { exact: true }).waitFor();
     assert.equal(await page.locator('img[src=x]').count(), 0);
+
+    // Saved search (this browser): save, search something else, pick it again.
+    await page.getByTestId('logs-save').click();
+    await page.getByTestId('logs-save-name').fill('teapots');
+    await page.getByTestId('logs-save-confirm').click();
+    await page.getByTestId('logs-query').fill('status:200');
+    await page.getByTestId('logs-search').click();
+    await page
+      .getByTestId('logs-total')
+      .filter({ hasText: (await total('status:200')).toLocaleString('en-US') })
+      .waitFor();
+    await page.getByTestId('logs-saved').selectOption('teapots');
+    await page.getByTestId('logs-total').filter({ hasText: /^1$/ }).waitFor();
+    assert.equal(await page.getByTestId('logs-query').inputValue(), 'status:418');
+
+    // Live tail: a line sent now appears on top without a new search.
+    await page.getByTestId('logs-query').fill('path:"/live-probe"');
+    await page.getByTestId('logs-search').click();
+    await page.getByTestId('logs-total').filter({ hasText: /^0$/ }).waitFor();
+    await page.getByTestId('logs-live').check();
+    const stamp = apacheTime(new Date());
+    const sent = await fetch(`${server.url}/api/v1/logs/lines?format=apache&source=apache`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.writeKey}`, 'content-type': 'text/plain' },
+      body: `198.51.100.7 - - [${stamp}] "GET /live-probe HTTP/1.1" 200 5 "-" "curl/8.0"\n`,
+    });
+    assert.equal(sent.status, 200);
+    await rows.first().getByText('/live-probe', { exact: false }).waitFor();
+    await page.getByTestId('logs-live').uncheck();
 
     // Dark theme and phone width.
     await page.getByTestId('theme-toggle').click();

@@ -67,6 +67,7 @@ export function LogsPage(props: { site: string; theme: string; onUnauthorized: (
   const [live, setLive] = useState(false);
   const [tailed, setTailed] = useState(0);
   const [saved, setSaved] = useState<SavedSearch[]>(loadSaved);
+  const [naming, setNaming] = useState<string | null>(null);
   // `now-15m` resolved once per search, so paging and tail use the same window.
   const query = useMemo<LogQuery>(
     () => ({ site, q: applied.q, from: resolveTime(applied.from), to: resolveTime(applied.to) }),
@@ -162,12 +163,11 @@ export function LogsPage(props: { site: string; theme: string; onUnauthorized: (
     TIME_PRESETS.some((p) => p.id === applied.from) && applied.to === '' ? applied.from : 'custom';
   const total = histogram?.total ?? 0;
 
-  const saveCurrent = () => {
-    const name = prompt('Name this search', applied.q || 'All logs');
-    if (!name) return;
+  const saveCurrent = (name: string) => {
     const next = [...saved.filter((s) => s.name !== name), { name, ...applied }];
     storeSaved(next);
     setSaved(next);
+    setNaming(null);
   };
 
   return (
@@ -230,9 +230,39 @@ export function LogsPage(props: { site: string; theme: string; onUnauthorized: (
             />{' '}
             Live tail
           </label>
-          <button type="button" className="ghost" onClick={saveCurrent} data-testid="logs-save">
-            Save search
-          </button>
+          {naming === null ? (
+            <button
+              type="button"
+              className="ghost"
+              onClick={() => setNaming(applied.q || 'All logs')}
+              data-testid="logs-save"
+            >
+              Save search
+            </button>
+          ) : (
+            <form
+              className="logs-save-form"
+              onSubmit={(e) => {
+                e.preventDefault();
+                if (naming.trim()) saveCurrent(naming.trim());
+              }}
+            >
+              <label className="small">
+                Name{' '}
+                <input
+                  value={naming}
+                  onChange={(e) => setNaming(e.target.value)}
+                  data-testid="logs-save-name"
+                />
+              </label>{' '}
+              <button type="submit" data-testid="logs-save-confirm">
+                Save
+              </button>{' '}
+              <button type="button" className="ghost" onClick={() => setNaming(null)}>
+                Cancel
+              </button>
+            </form>
+          )}
           {saved.length > 0 && (
             <label>
               <span className="sr-only">Saved searches</span>
