@@ -16,6 +16,9 @@ const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 
 /** API keys for programmatic access. Only a hash is stored; the key is shown once, at creation. */
 export class ApiKeys {
+  private readonly lastWritten = new Map<string, number>();
+  private stmts: { find: Database.Statement; touch: Database.Statement } | null = null;
+
   constructor(private readonly db: Database.Database) {}
 
   create(name: string, scopes: Scope[]): { key: string; info: ApiKeyInfo } {
@@ -28,15 +31,25 @@ export class ApiKeys {
     return { key, info: { id, name, scopes, createdAt: now, revokedAt: null, lastUsedAt: null } };
   }
 
-  /** The key's info if it is valid, not revoked and has the scope (admin implies every scope). */
+  /**
+   * The key's info if it is valid, not revoked and has the scope (admin implies every scope).
+   * Every call reads the key, so a revocation counts at once; "last used" is written at most
+   * once a minute per key, so busy API clients do not turn each request into a write.
+   */
   verify(key: string, scope: Scope): ApiKeyInfo | null {
-    const row = this.db
-      .prepare('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
-      .get(hash(key)) as Record<string, unknown> | undefined;
+    this.stmts ??= {
+      find: this.db.prepare('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL'),
+      touch: this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
+    };
+    const row = this.stmts.find.get(hash(key)) as Record<string, unknown> | undefined;
     if (!row) return null;
     const info = toInfo(row);
     if (!info.scopes.includes(scope) && !info.scopes.includes('admin')) return null;
-    this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(Date.now(), info.id);
+    const now = Date.now();
+    if (now - (this.lastWritten.get(info.id) ?? 0) >= 60_000) {
+      this.stmts.touch.run(now, info.id);
+      this.lastWritten.set(info.id, now);
+    }
     return info;
   }
 
