@@ -286,52 +286,56 @@ export function LogsPage(props: { site: string; theme: string; onUnauthorized: (
         </div>
       </div>
       {error && <QueryError {...error} />}
-      <p className="status-line small muted" aria-live="polite">
-        <span data-testid="logs-total">{total.toLocaleString()}</span> matching lines
-        {tookMs !== null && ` · page in ${tookMs} ms`}
-        {live && canTail && ` · live: ${tailed} new`}
-        {loading && ' · loading…'}
-      </p>
-      <section className="card logs-chart">
-        <Chart
-          theme={props.theme}
-          label={`Matching log lines over time: ${total} in all`}
-          testId="logs-histogram"
-          summary={`${total} matches in ${histogram?.buckets.length ?? 0} buckets`}
-          option={{
-            ...baseOption(),
-            legend: { show: false },
-            grid: { left: 8, right: 12, top: 12, bottom: 8, containLabel: true },
-            xAxis: timeAxis(),
-            yAxis: valueAxis(),
-            series: [
-              {
-                type: 'bar',
-                name: 'Lines',
-                barWidth: '90%',
-                data: (histogram?.buckets ?? []).map((b) => [b.time, b.count]),
-              },
-            ],
-          }}
-        />
-      </section>
-      <div className="logs-body">
-        <LogsSidebar tops={tops} total={total} onFilter={onFilter} />
-        <section className="logs-main card">
-          <LogResults hits={hits} pattern={pattern} onFilter={onFilter} />
-          <nav className="logs-pager" aria-label="Result pages">
-            <button type="button" disabled={page === 0} onClick={() => setPage((p) => p - 1)}>
-              Newer
-            </button>
-            <span className="small muted" data-testid="logs-page-number">
-              Page {page + 1}
-            </span>
-            <button type="button" disabled={!hasMore} onClick={() => setPage((p) => p + 1)}>
-              Older
-            </button>
-          </nav>
-        </section>
-      </div>
+      {!error && (
+        <>
+          <p className="status-line small muted" aria-live="polite">
+            <span data-testid="logs-total">{total.toLocaleString()}</span> matching lines
+            {tookMs !== null && ` · page in ${tookMs} ms`}
+            {live && canTail && ` · live: ${tailed} new`}
+            {loading && ' · loading…'}
+          </p>
+          <section className="card logs-chart">
+            <Chart
+              theme={props.theme}
+              label={`Matching log lines over time: ${total} in all`}
+              testId="logs-histogram"
+              summary={`${total} matches in ${histogram?.buckets.length ?? 0} buckets`}
+              option={{
+                ...baseOption(),
+                legend: { show: false },
+                grid: { left: 8, right: 12, top: 12, bottom: 8, containLabel: true },
+                xAxis: timeAxis(),
+                yAxis: valueAxis(),
+                series: [
+                  {
+                    type: 'bar',
+                    name: 'Lines',
+                    barWidth: '90%',
+                    data: (histogram?.buckets ?? []).map((b) => [b.time, b.count]),
+                  },
+                ],
+              }}
+            />
+          </section>
+          <div className="logs-body">
+            <LogsSidebar tops={tops} total={total} onFilter={onFilter} />
+            <section className="logs-main card">
+              <LogResults hits={hits} pattern={pattern} onFilter={onFilter} />
+              <nav className="logs-pager" aria-label="Result pages">
+                <button type="button" disabled={page === 0} onClick={() => setPage((p) => p - 1)}>
+                  Newer
+                </button>
+                <span className="small muted" data-testid="logs-page-number">
+                  Page {page + 1}
+                </span>
+                <button type="button" disabled={!hasMore} onClick={() => setPage((p) => p + 1)}>
+                  Older
+                </button>
+              </nav>
+            </section>
+          </div>
+        </>
+      )}
     </main>
   );
 }
