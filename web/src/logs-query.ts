@@ -54,7 +54,7 @@ export function highlightTerms(q: string): string[] {
   for (const m of q.matchAll(token)) {
     const [, negated, , value] = m;
     if (negated || !value) continue;
-    if (/^(AND|OR|NOT|TO)$/i.test(value) || /^[[{<>]/.test(value)) continue;
+    if (/^(AND|OR|NOT|TO)$/i.test(value) || /^[[{<>]|^[\w@.]+[<>]/.test(value)) continue;
     const text = value.startsWith('"') ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value;
     if (text.replace(/[*?]/g, '').length > 0) out.push(text);
   }
@@ -72,7 +72,8 @@ export function highlightPattern(terms: string[]): RegExp | null {
         .replaceAll('*', '\\S*')
         .replaceAll('?', '\\S'),
     );
-  return new RegExp(`(${parts.join('|')})`, 'gi');
+  // Whole words, as the full-text index matches them: `404` is not marked inside `14047`.
+  return new RegExp(`(?<![\\p{L}\\p{N}])(?:${parts.join('|')})(?![\\p{L}\\p{N}])`, 'giu');
 }
 
 export interface SavedSearch {
