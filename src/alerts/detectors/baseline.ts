@@ -8,9 +8,9 @@ import { DAY, MINUTE, medianMad, ratioOf, type SeriesView, WEEK } from './series
  *
  * A short-term trend then scales the seasonal value: how the last few hours compared with
  * those same hours in the sample ("today runs 10% hot"). The trend span stops some minutes
- * before now, so an incident in progress does not become its own baseline, and the trend is
- * the median over 15-minute pieces of the span, so an incident earlier in it (up to a third
- * of the span) does not tilt it either.
+ * before now, so an incident in progress does not become its own baseline, and 15-minute
+ * pieces of the span that stand out from the rest are left out, so an incident earlier in it
+ * does not tilt it either.
  */
 
 export interface BaselineOptions {
@@ -27,6 +27,8 @@ export interface BaselineOptions {
   trendWeight: number;
   /** The trend factor is clamped to [1/maxTrend, maxTrend]. */
   maxTrend: number;
+  /** A reference period's window is averaged with its neighbours up to this many minutes away (0: off). */
+  smoothMinutes: number;
 }
 
 export const DEFAULT_BASELINE: BaselineOptions = {
@@ -38,6 +40,7 @@ export const DEFAULT_BASELINE: BaselineOptions = {
   trendGapMinutes: 30,
   trendWeight: 0.8,
   maxTrend: 1.5,
+  smoothMinutes: 10,
 };
 
 export type BaselineKind = 'weekly' | 'daily';
@@ -82,7 +85,11 @@ export interface Expectation {
   seasonal: number;
   mad: number;
   trend: number;
+  /** Standard error of the trend's effect (relative): the expectation is uncertain by this share too. */
+  trendSd: number;
   samples: number;
+  /** Windows read over all samples (a sample averages up to three neighbouring windows). */
+  pieces: number;
 }
 
 /** Sum of an additive metric, or a ratio (aov, conversion, error_rate.x) of two, over [from, to). */
@@ -110,35 +117,55 @@ export function expect(
   prior: number,
 ): Expectation | null {
   const from = end - minutes * MINUTE;
+  // Each reference period's value is the mean of the window and its neighbours `shift` earlier
+  // and later: three times the data per period, so the median of a few weeks is less noisy.
+  const shift = Math.min(minutes, o.smoothMinutes) * MINUTE;
+  const shifts = shift > 0 ? [-shift, 0, shift] : [0];
   const samples: number[] = [];
+  let pieces = 0;
   for (const off of ref.offsets) {
-    const v = windowValue(series, metric, from - off, end - off);
-    if (v !== null) samples.push(v);
+    let sum = 0;
+    let n = 0;
+    for (const d of shifts) {
+      const v = windowValue(series, metric, from - off + d, end - off + d);
+      if (v === null) continue;
+      sum += v;
+      n++;
+    }
+    if (n === 0) continue;
+    samples.push(sum / n);
+    pieces += n;
   }
   if (samples.length === 0) return null;
   const { median, mad } = medianMad(samples);
-  const trend = trendFactor(series, metric, end, ref, o, prior);
+  const trend = trendOf(series, metric, end, ref, o, prior);
   return {
-    expected: median * trend ** o.trendWeight,
+    expected: median * trend.factor ** o.trendWeight,
     seasonal: median,
     mad,
-    trend,
+    trend: trend.factor,
+    trendSd: trend.sd * o.trendWeight,
     samples: samples.length,
+    pieces,
   };
 }
 
 const TREND_PIECE_MINUTES = 15;
 
-/** Median over the 15-min pieces of the trend span of actual / usual, each shrunk towards 1 by `prior`; clamped. */
-export function trendFactor(
+/**
+ * Actual / usual over the 15-min pieces of the trend span, each shrunk towards 1 by `prior`,
+ * averaged over the pieces that are not outliers, clamped; and its standard error (from the
+ * spread of the pieces).
+ */
+export function trendOf(
   series: SeriesView,
   metric: string,
   end: number,
   ref: Reference,
   o: BaselineOptions,
   prior: number,
-): number {
-  if (o.trendMinutes <= 0 || o.trendWeight <= 0) return 1;
+): { factor: number; sd: number } {
+  if (o.trendMinutes <= 0 || o.trendWeight <= 0) return { factor: 1, sd: 0 };
   const to = end - o.trendGapMinutes * MINUTE;
   const pieces = Math.max(1, Math.round(o.trendMinutes / TREND_PIECE_MINUTES));
   const ratios: number[] = [];
@@ -147,9 +174,16 @@ export function trendFactor(
     const r = pieceRatio(series, metric, b - TREND_PIECE_MINUTES * MINUTE, b, ref, prior);
     if (r !== null) ratios.push(r);
   }
-  if (ratios.length === 0) return 1;
-  const r = medianMad(ratios).median;
-  return Math.min(o.maxTrend, Math.max(1 / o.maxTrend, r));
+  if (ratios.length === 0) return { factor: 1, sd: 0 };
+  // Pieces far from the rest (an incident earlier in the span) are left out; the others are averaged.
+  const { median, mad } = medianMad(ratios);
+  const spread = 1.4826 * mad;
+  const kept = ratios.filter((r) => Math.abs(r - median) <= Math.max(3 * spread, 0.05));
+  const mean = kept.reduce((a, b) => a + b, 0) / kept.length;
+  return {
+    factor: Math.min(o.maxTrend, Math.max(1 / o.maxTrend, mean)),
+    sd: spread / Math.sqrt(kept.length),
+  };
 }
 
 function pieceRatio(

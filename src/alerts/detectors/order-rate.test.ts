@@ -121,7 +121,7 @@ describe('order-rate anomaly detector', () => {
       startMs: MONDAY,
       endMs: NOW,
       seed: 7,
-      ordersPerMinute: 20,
+      ordersPerMinute: 40,
       changes: [{ startMs: dropFrom, endMs: NOW, factor: 0.7 }],
     });
     const breakdowns = new MemoryBreakdowns();

@@ -231,7 +231,11 @@ function testWindow(
   // The seasonal MAD (scaled like the expectation) covers week-to-week variation beyond counting noise.
   const scale = exp.seasonal > 0 ? exp.expected / exp.seasonal : 1;
   const madVar = (1.4826 * exp.mad * scale) ** 2;
-  const sigma = Math.sqrt(Math.max(noiseVar, madVar) * (1 + 1.57 / exp.samples));
+  // A median of n samples estimates with variance ~1.57 σ²/n; averaged neighbours make each sample steadier.
+  const trendVar = (exp.expected * exp.trendSd) ** 2;
+  const sigma = Math.sqrt(
+    Math.max(noiseVar, madVar) * (1 + 1.57 / Math.max(exp.samples, exp.pieces)) + trendVar,
+  );
   const z = sigma > 0 ? (actual - exp.expected) / sigma : 0;
   return { window: minutes, actual, exp, sigma, z, skew, expectedOrders };
 }
