@@ -8,6 +8,8 @@ import Database from 'better-sqlite3';
 import { type DemoIncident, generateDemo } from '../demo/generator.js';
 import type { CanonicalEvent } from '../events/model.js';
 import { fromWire } from '../events/normalise.js';
+import { LAKE_TABLES } from '../lake/lake.js';
+import { LakeWriter } from '../lake/writer.js';
 import { TOPICS } from '../stream/event-log.js';
 import { SqliteEventLog } from '../stream/sqlite-log.js';
 import { fromCanonical } from './detector-event.js';
@@ -29,16 +31,14 @@ const FLOOD: DemoIncident = {
 };
 
 /** 25 minutes of the demo store with a 3-minute flood, as canonical events (full IPs). */
-function demoEvents(): CanonicalEvent[] {
+function demoEvents(
+  startMs = T,
+  endMs = T + 25 * 60_000,
+  eventsPerDay = 400_000,
+  incidents = [FLOOD],
+): CanonicalEvent[] {
   const out: CanonicalEvent[] = [];
-  for (const item of generateDemo({
-    startMs: T,
-    endMs: T + 25 * 60_000,
-    seed: 5,
-    eventsPerDay: 400_000,
-    incidents: [FLOOD],
-    timeFormat: 'ms',
-  })) {
+  for (const item of generateDemo({ startMs, endMs, seed: 5, eventsPerDay, incidents, timeFormat: 'ms' })) {
     const t = item.event.time as number;
     const m = fromWire(item.event, {
       siteId: 'demo',
@@ -251,6 +251,78 @@ describe('detection engine', () => {
     } finally {
       await engine.stop();
       await log.close();
+    }
+  });
+
+  it('loads weeks of history from the lake on first start and continues with the stream', {
+    timeout: 120_000,
+  }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'storepulse-detect-'));
+    dirs.push(dataDir);
+    // Four days of history written straight to the lake, as `storepulse demo --mode backfill` does.
+    const history = demoEvents(T - 4 * 86_400_000, T, 30_000, []);
+    const writer = await LakeWriter.open(dataDir);
+    await writer.write(
+      LAKE_TABLES.events,
+      history.map((e) => JSON.stringify(e)),
+      'demo-history.parquet',
+    );
+    writer.close();
+    const log = new SqliteEventLog({ dir: join(dataDir, 'stream'), fsync: false });
+    const live = demoEvents(T, T + 10 * 60_000, 30_000, []);
+    await log.append(
+      TOPICS.events,
+      live.map((e) => ({ value: JSON.stringify(e) })),
+    );
+    const engine = new DetectionEngine({
+      log,
+      dataDir,
+      historyDays: 7,
+      idleAdvanceMs: 0,
+      now: () => T,
+      onEvaluation: () => {},
+    });
+    await engine.start();
+    try {
+      await until(() => engine.status().position === live.length, 30_000, 'consumption');
+      const status = engine.status();
+      assert.equal(status.streamFrom, T);
+      const site = status.sites.find((s) => s.site === 'demo')!;
+      assert.ok(site.history!.from <= T - 4 * 86_400_000 + 60_000 && site.history!.to >= T + 8 * 60_000);
+      // History minutes hold the lake's counts; stream minutes continue after them.
+      const points = engine.points('demo', 'requests', T - 86_400_000, T + 8 * 60_000);
+      const lakeCount = history.filter((e) => e.event_time >= T - 86_400_000).length;
+      const liveCount = live.filter((e) => e.event_time < T + 8 * 60_000).length;
+      assert.equal(
+        points.reduce((n, p) => n + (p.value ?? 0), 0),
+        lakeCount + liveCount,
+      );
+      // The same minute on the days before is there to compare with: a daily baseline.
+      assert.ok(points.at(-1)!.expected !== null);
+    } finally {
+      await engine.stop();
+      await log.close();
+    }
+    // A restart does not load the history again, and keeps it.
+    const log2 = new SqliteEventLog({ dir: join(dataDir, 'stream'), fsync: false });
+    const again = new DetectionEngine({
+      log: log2,
+      dataDir,
+      idleAdvanceMs: 0,
+      now: () => T + 3_600_000,
+      onEvaluation: () => {},
+    });
+    await again.start();
+    try {
+      assert.equal(again.status().streamFrom, T);
+      const p = again.points('demo', 'requests', T - 86_400_000, T);
+      assert.equal(
+        p.reduce((n, x) => n + (x.value ?? 0), 0),
+        history.filter((e) => e.event_time >= T - 86_400_000).length,
+      );
+    } finally {
+      await again.stop();
+      await log2.close();
     }
   });
 });
