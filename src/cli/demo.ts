@@ -14,6 +14,7 @@ export interface DemoCliOptions {
   duration?: number;
   days: number;
   eventsPerDay: number;
+  conversion: number;
   rows: number;
   out: string;
   seed: number;
@@ -92,6 +93,7 @@ export async function runDemo(config: Config, o: DemoCliOptions): Promise<number
       days: o.days,
       seed: o.seed,
       eventsPerDay: o.eventsPerDay,
+      conversion: o.conversion,
       write: async (items) => {
         const lines: string[] = [];
         for (const item of items) {

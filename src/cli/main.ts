@@ -90,6 +90,12 @@ program
   )
   .option('--days <n>', 'backfill: days of history', (v) => Number(v), 7)
   .option('--events-per-day <n>', 'backfill: events per day', (v) => Number(v), 20000)
+  .option(
+    '--conversion <x>',
+    'backfill: orders per event multiplier (1: ~0.6% of events are purchases; 2.5: REES46-like ~1.5%)',
+    (v) => Number(v),
+    1,
+  )
   .option('--rows <n>', 'csv: rows to write', (v) => Number(v), 1_000_000)
   .option('--out <file>', 'csv: output file (.csv or .csv.gz)', 'demo-rees46.csv')
   .option('--seed <n>', 'random seed (same seed, same store)', (v) => Number(v), 42)

@@ -223,6 +223,8 @@ export interface DemoBackfillOptions {
   days: number;
   seed: number;
   eventsPerDay: number;
+  /** Orders per event multiplier (see GenerateOptions.conversion). */
+  conversion?: number;
   endMs?: number;
   write: (items: DemoItem[]) => Promise<void>;
   progress?: (doneFraction: number, events: number) => void;
@@ -251,6 +253,7 @@ export async function demoBackfill(
     endMs,
     seed: opts.seed,
     eventsPerDay: opts.eventsPerDay,
+    conversion: opts.conversion,
     incidents,
   })) {
     chunk.push(item);
