@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseDetectorConfig, settingsBySite } from './detector-config.js';
 import { DEFAULT_ORDER_RATE, SENSITIVITY } from './detectors/order-rate.js';
@@ -66,5 +67,15 @@ describe('per-site detector settings', () => {
     assert.equal(bySite.value('other').orderRate!.direction, 'drop');
     const bad = settingsBySite({ shop: { traffic: { ipPer10s: -1 } } });
     assert.ok(!bad.ok && /detector settings of site "shop": field "traffic.ipPer10s"/.test(bad.errors[0]));
+  });
+
+  it('accepts examples/detectors.json', () => {
+    const parsed = settingsBySite(JSON.parse(readFileSync('examples/detectors.json', 'utf8')));
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join('\n'));
+    assert.deepEqual(
+      parsed.value('any').thresholds.map((r) => r.id),
+      ['no-sales', 'checkout-errors'],
+    );
+    assert.equal(parsed.value('b2b-shop').errors, null);
   });
 });
