@@ -93,6 +93,18 @@ export interface IpCounters extends KeyCounters {
   lastOrder: string | null;
 }
 
+/** A session's request rate: the count in its latest 10-s bucket (what the session rule needs), and totals. */
+export interface SessionCounters {
+  key: string;
+  bucket: number;
+  count: number;
+  requests: number;
+  bots: number;
+  firstSeen: number;
+  lastSeen: number;
+  userAgent: string | null;
+}
+
 export interface NetworkCounters extends KeyCounters {
   ips: Map<string, number>;
 }
@@ -105,7 +117,7 @@ export interface NetworkCounters extends KeyCounters {
 export class TrafficCounters {
   readonly ips = new Map<string, IpCounters>();
   readonly networks = new Map<string, NetworkCounters>();
-  readonly sessions = new Map<string, KeyCounters>();
+  readonly sessions = new Map<string, SessionCounters>();
   /** Requests of the whole site, and those from user agents not flagged as bots. */
   readonly total = new Ring(BUCKETS, BUCKET_MS);
   readonly human = new Ring(BUCKETS, BUCKET_MS);
@@ -149,12 +161,30 @@ export class TrafficCounters {
       keys.networks.add(network);
     }
     if (e.session) {
+      const bucket = Math.floor(e.time / BUCKET_MS) * BUCKET_MS;
       let s = this.sessions.get(e.session);
       if (!s) {
-        s = keyCounters(e.session, e);
+        s = {
+          key: e.session,
+          bucket,
+          count: 0,
+          requests: 0,
+          bots: 0,
+          firstSeen: e.time,
+          lastSeen: e.time,
+          userAgent: e.userAgent,
+        };
         this.sessions.set(e.session, s);
       }
-      touch(s, e);
+      if (bucket === s.bucket) s.count++;
+      else if (bucket > s.bucket) {
+        s.bucket = bucket;
+        s.count = 1;
+      }
+      s.requests++;
+      if (e.isBot) s.bots++;
+      if (e.time < s.firstSeen) s.firstSeen = e.time;
+      if (e.time > s.lastSeen) s.lastSeen = e.time;
       keys.sessions.add(e.session);
     }
   }
@@ -195,7 +225,18 @@ export class TrafficCounters {
   private ipCounters(ip: string, e: TrafficEvent): IpCounters {
     let c = this.ips.get(ip);
     if (!c) {
-      c = { ...keyCounters(ip, e), sessions: null, firstSession: null, payments: null, lastOrder: null };
+      c = {
+        key: ip,
+        requests: new Ring(BUCKETS, BUCKET_MS),
+        bots: NO_REQUESTS,
+        firstSeen: e.time,
+        lastSeen: e.time,
+        userAgents: [],
+        sessions: null,
+        firstSession: null,
+        payments: null,
+        lastOrder: null,
+      };
       this.ips.set(ip, c);
     }
     return c;
