@@ -24,7 +24,7 @@ import { type Bench, type BenchOptions, fmt, median, percentile, rmrf, scratchDi
  *  - line → searchable: single lines appended to a SQLite stream at 200/s, consumed by the
  *    index sink; the time until the line's row is visible to a search.
  */
-const APACHE_LOG = join(import.meta.dirname, '..', '..', 'shared', 'data', 'apache_logs');
+const APACHE_LOG = join(import.meta.dirname, '..', 'test-data', 'apache_logs');
 const BATCH = 20_000;
 const QUERIES: { name: string; q: string; grep: string[]; fts: string }[] = [
   { name: 'term', q: 'kibana', grep: ['-i', '-w', 'kibana'], fts: '"kibana"' },

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@opensearch-project/opensearch';
 import { eventually, runCli, type ServerProcess, sql, startServer } from '../testing/server-process.js';
 
-const APACHE_LOG = new URL('../../../shared/data/apache_logs', import.meta.url).pathname;
+const APACHE_LOG = new URL('../../test-data/apache_logs', import.meta.url).pathname;
 
 /**
  * Log analytics against a real server: lines over HTTP and documents from the official

@@ -12,7 +12,7 @@ import { eventually, runCli, type ServerProcess, startServer } from '../testing/
 const skip = chromiumMissing();
 const ROOT = new URL('../../', import.meta.url);
 const ARTIFACTS = new URL('test-artifacts/', ROOT);
-const APACHE_LOG = new URL('../../../shared/data/apache_logs', import.meta.url).pathname;
+const APACHE_LOG = new URL('../../test-data/apache_logs', import.meta.url).pathname;
 const EMAIL = 'logs@shop.example';
 const PASSWORD = 'correct horse battery staple 42';
 const HOSTILE_UA = '<img src=x onerror=alert(1)>';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { compilePathPatterns, createLineParser, DEFAULT_PATH_PATTERNS } from './line-parser.js';
 
-const APACHE_LOG = new URL('../../../../shared/data/apache_logs', import.meta.url).pathname;
+const APACHE_LOG = new URL('../../../test-data/apache_logs', import.meta.url).pathname;
 const ctx = { siteId: 's1', source: 'test', receivedAt: Date.UTC(2024, 0, 1) };
 const enrich = { anonymizeIp: false, pathPatterns: compilePathPatterns(DEFAULT_PATH_PATTERNS) };
 

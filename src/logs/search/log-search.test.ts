@@ -10,7 +10,7 @@ import { histogramOf, searchLogs, topValues } from './log-search.js';
 import { compileQuery } from './query-language.js';
 import { LogQueryError } from './query-text.js';
 
-const APACHE_LOG = new URL('../../../../shared/data/apache_logs', import.meta.url).pathname;
+const APACHE_LOG = new URL('../../../test-data/apache_logs', import.meta.url).pathname;
 const grepCount = (args: string[]) => {
   try {
     return Number(execFileSync('grep', ['-c', ...args, APACHE_LOG], { encoding: 'utf8' }));
