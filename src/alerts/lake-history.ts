@@ -60,11 +60,15 @@ export async function loadLakeHistory(o: LakeHistoryOptions): Promise<Map<string
         SELECT *, session IS NOT NULL AND (lag(t) OVER w IS NULL OR t - lag(t) OVER w > ${SESSION_TIMEOUT_MS}) AS starts
         FROM ev WHERE NOT bot
         WINDOW w AS (PARTITION BY site, session ORDER BY t, event_id))
+      , visits AS (
+        SELECT *, sum(starts::INTEGER) OVER (PARTITION BY site, session ORDER BY t, event_id ROWS UNBOUNDED PRECEDING) AS visit
+        FROM marked)
       SELECT site, minute, t, event_id, kind, session, user_id, ip, device, browser, os, category, order_id, revenue, ip16, starts,
-        CASE WHEN starts THEN coalesce(src, 'direct') END AS start_source,
-        CASE WHEN session IS NULL THEN '${NONE}' ELSE coalesce(last_value(CASE WHEN starts THEN coalesce(src, 'direct') END IGNORE NULLS)
-          OVER (PARTITION BY site, session ORDER BY t, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), '${NONE}') END AS source
-      FROM marked`);
+        session IS NOT NULL AND row_number() OVER v = 2 AS engaged,
+        first_value(device) OVER v AS start_device, first_value(browser) OVER v AS start_browser, first_value(os) OVER v AS start_os,
+        CASE WHEN session IS NULL THEN '${NONE}' ELSE coalesce(first_value(CASE WHEN starts THEN coalesce(src, 'direct') END) OVER v, '${NONE}') END AS source
+      FROM visits
+      WINDOW v AS (PARTITION BY site, session, visit ORDER BY t, event_id)`);
     const minuteIndex = new Map<string, number>();
     const facts = (site: string, minute: number): MinuteFacts => {
       let perSite = out.get(site);
@@ -97,7 +101,7 @@ export async function loadLakeHistory(o: LakeHistoryOptions): Promise<Map<string
     }
     const human = await rows(
       conn,
-      `SELECT site, minute, count(*) FILTER (starts), count(*) FILTER (kind = 'view'), count(*) FILTER (kind = 'page_view'),
+      `SELECT site, minute, count(*) FILTER (starts), count(*) FILTER (engaged), count(*) FILTER (kind = 'view'), count(*) FILTER (kind = 'page_view'),
          count(*) FILTER (kind = 'cart'), count(*) FILTER (kind = 'checkout'), count(*) FILTER (kind = 'purchase'),
          sum(revenue) FILTER (kind = 'purchase'), count(*) FILTER (kind IN (${list(PAYMENT_ERROR_KINDS)})),
          count(*) FILTER (kind IN (${list(LOGIN_KINDS)})), count(*) FILTER (kind IN (${list(LOGIN_FAILED_KINDS)}))
@@ -105,13 +109,22 @@ export async function loadLakeHistory(o: LakeHistoryOptions): Promise<Map<string
     );
     for (const r of human) {
       const f = facts(r[0] as string, Number(r[1]));
-      ['sessions', 'views', 'page_views', 'carts', 'checkouts', 'purchases', 'revenue'].forEach((k, i) => {
+      [
+        'sessions',
+        'engaged_sessions',
+        'views',
+        'page_views',
+        'carts',
+        'checkouts',
+        'purchases',
+        'revenue',
+      ].forEach((k, i) => {
         set(f, k, r[2 + i]);
       });
-      set(f, 'errors.checkout', r[9]);
-      set(f, 'requests.checkout', r[9]);
-      set(f, 'requests.login', Number(r[10]) + Number(r[11]));
-      set(f, 'errors.login', r[11]);
+      set(f, 'errors.checkout', r[10]);
+      set(f, 'requests.checkout', r[10]);
+      set(f, 'requests.login', Number(r[11]) + Number(r[12]));
+      set(f, 'errors.login', r[12]);
     }
     // Orders: one per (minute, order id), its dimensions those of its rows.
     const orders = await rows(
@@ -141,10 +154,10 @@ export async function loadLakeHistory(o: LakeHistoryOptions): Promise<Map<string
     }
     for (const r of await rows(
       conn,
-      `SELECT site, minute, 'device', device, count(*) FROM h WHERE starts GROUP BY ALL
-       UNION ALL SELECT site, minute, 'browser', browser, count(*) FROM h WHERE starts GROUP BY ALL
-       UNION ALL SELECT site, minute, 'os', os, count(*) FROM h WHERE starts GROUP BY ALL
-       UNION ALL SELECT site, minute, 'source', start_source, count(*) FROM h WHERE starts GROUP BY ALL`,
+      `SELECT site, minute, 'device', start_device, count(*) FROM h WHERE engaged GROUP BY ALL
+       UNION ALL SELECT site, minute, 'browser', start_browser, count(*) FROM h WHERE engaged GROUP BY ALL
+       UNION ALL SELECT site, minute, 'os', start_os, count(*) FROM h WHERE engaged GROUP BY ALL
+       UNION ALL SELECT site, minute, 'source', source, count(*) FROM h WHERE engaged GROUP BY ALL`,
     )) {
       segment(facts(r[0] as string, Number(r[1])), r[2] as string, r[3] as string)[0] += Number(r[4]);
     }

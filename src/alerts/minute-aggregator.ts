@@ -13,7 +13,8 @@ import { prefix16 } from './detectors/traffic-counters.js';
  * Business values leave out bot-flagged events; `requests` and `bot_requests` count all.
  *
  * A session starts at its first event or after 30 minutes without one, and is attributed to
- * the source (utm_source or referrer host) of that first event. lake-history.ts computes the
+ * the source (utm_source or referrer host) of that first event; it is engaged at its second
+ * event (what conversion divides by, and the sessions of the breakdown). lake-history.ts computes the
  * very same facts with SQL; a test holds the two to each other.
  */
 
@@ -28,7 +29,13 @@ export const BREAKDOWN_DIMENSIONS = ['device', 'browser', 'os', 'source', 'categ
 export interface SessionState {
   firstSeen: number;
   lastSeen: number;
+  /** Events so far: a session with two or more is engaged (bounces and flood requests have one). */
+  events: number;
   source: string;
+  /** Segments of the landing event, for the breakdown of engaged sessions. */
+  device: string;
+  browser: string;
+  os: string;
   ip: string | null;
   userAgent: string | null;
   views: number;
@@ -177,7 +184,11 @@ export class MinuteAggregator {
       s = {
         firstSeen: e.time,
         lastSeen: e.time,
+        events: 0,
         source: e.source ?? 'direct',
+        device: e.device ?? NONE,
+        browser: e.browser ?? NONE,
+        os: e.os ?? NONE,
         ip: e.ip,
         userAgent: e.userAgent,
         views: 0,
@@ -185,13 +196,18 @@ export class MinuteAggregator {
       };
       this.sessions.set(id, s);
       this.cartWithoutViews.delete(id);
-      if (m) {
-        inc(m.values, 'sessions');
-        for (const [dim, value] of this.segments(e, s))
-          if (dim !== 'ip16') segment(m.breakdown, dim, value)[0]++;
-      }
+      if (m) inc(m.values, 'sessions');
     }
     s.lastSeen = Math.max(s.lastSeen, e.time);
+    // Engaged at its second event: conversion is orders per engaged session, which floods of
+    // cookieless single requests do not dilute.
+    if (++s.events === 2 && m) {
+      inc(m.values, 'engaged_sessions');
+      segment(m.breakdown, 'device', s.device)[0]++;
+      segment(m.breakdown, 'browser', s.browser)[0]++;
+      segment(m.breakdown, 'os', s.os)[0]++;
+      segment(m.breakdown, 'source', s.source)[0]++;
+    }
     return s;
   }
 

@@ -64,6 +64,7 @@ describe('site detection (events → minutes → evaluations)', () => {
       bot_requests: 1,
       bot_sessions: 1,
       sessions: 2,
+      engaged_sessions: 2,
       page_views: 1,
       views: 2,
       carts: 1,

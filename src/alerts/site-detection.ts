@@ -1,6 +1,7 @@
 import type { DetectorEvent } from './detector-event.js';
 import { chooseReference, DEFAULT_BASELINE, expect } from './detectors/baseline.js';
 import { DEFAULT_ERRORS, type ErrorOptions, errorSignalKey, evaluateErrors } from './detectors/error-rate.js';
+import { Intervals } from './detectors/intervals.js';
 import { DEFAULT_ORDER_RATE, evaluateOrderRate, type OrderRateOptions } from './detectors/order-rate.js';
 import {
   type Breakdown,
@@ -79,6 +80,8 @@ export interface SiteCheckpoint {
   lastTick: number;
   active: { orderRate: string[]; errors: string[]; botWave: boolean };
   offenders: Offender[];
+  /** Spans where order-rate signals fired: later baselines leave them out. */
+  anomalies?: [number, number][];
 }
 
 export interface SiteHooks {
@@ -100,6 +103,8 @@ export class SiteDetection {
   readonly offenders = new Map<string, Offender>();
   private readonly keyedRecent = new Map<number, Record<string, Record<string, number>>>();
   private active = { orderRate: new Set<string>(), errors: new Set<string>(), botWave: false };
+  /** Spans where order-rate signals fired; baselines of later minutes leave them out. */
+  readonly anomalies = new Intervals();
   private lastHousekeeping = 0;
 
   constructor(
@@ -165,6 +170,7 @@ export class SiteDetection {
       botWave: cp.active.botWave,
     };
     for (const f of cp.offenders) this.offenders.set(`${f.kind}:${f.key}`, f);
+    for (const [a, b] of cp.anomalies ?? []) this.anomalies.add(a, b);
   }
 
   checkpoint(): SiteCheckpoint {
@@ -179,6 +185,7 @@ export class SiteDetection {
         botWave: this.active.botWave,
       },
       offenders: [...this.offenders.values()],
+      anomalies: this.anomalies.toJSON(),
     };
   }
 
@@ -263,8 +270,11 @@ export class SiteDetection {
         options: settings.orderRate,
         active: this.active.orderRate,
         breakdowns: this.breakdowns,
+        excluded: (from, to) => this.anomalies.overlaps(from, to),
       });
       this.active.orderRate = new Set(r.signals.map((s) => `${s.labels.metric}:${s.labels.direction}`));
+      for (const s of r.signals)
+        this.anomalies.add(end - (s.evidence?.windowMinutes as number) * MINUTE, end);
       out.push({ rule: 'order_rate', site: this.site, at: end, signals: r.signals });
     }
     if (settings.errors) {

@@ -50,6 +50,15 @@ export interface Reference {
   kind: BaselineKind;
   /** How far back each sample period lies (ms). */
   offsets: number[];
+  /** Spans to leave out (an earlier anomaly): a sample period that overlaps one is not used, unless all do. */
+  excluded?: (from: number, to: number) => boolean;
+}
+
+/** The offsets whose window [from, to) shifted back is clear of excluded spans (all, if none is). */
+export function clearOffsets(ref: Reference, from: number, to: number): number[] {
+  if (!ref.excluded) return ref.offsets;
+  const clear = ref.offsets.filter((off) => !ref.excluded!(from - off, to - off));
+  return clear.length > 0 ? clear : ref.offsets;
 }
 
 /**
@@ -123,7 +132,7 @@ export function expect(
   const shifts = shift > 0 ? [-shift, 0, shift] : [0];
   const samples: number[] = [];
   let pieces = 0;
-  for (const off of ref.offsets) {
+  for (const off of clearOffsets(ref, from - shift, end + shift)) {
     let sum = 0;
     let n = 0;
     for (const d of shifts) {
@@ -194,17 +203,19 @@ function pieceRatio(
   ref: Reference,
   prior: number,
 ): number | null {
+  if (ref.excluded?.(from, to)) return null; // an anomaly earlier today says nothing about the level
+  const offsets = clearOffsets(ref, from, to);
   const ratio = ratioOf(metric);
   if (ratio) {
     // A ratio's trend: today's ratio vs the usual one, weighted by how much data backs it.
     const num = series.sum(ratio[0], from, to);
     const den = series.sum(ratio[1], from, to);
-    const usual = median(ref.offsets.map((off) => windowValue(series, metric, from - off, to - off)));
+    const usual = median(offsets.map((off) => windowValue(series, metric, from - off, to - off)));
     if (num === null || den === null || den <= 0 || usual === null || usual <= 0) return null;
     return 1 + ((num / den / usual - 1) * den) / (den + prior);
   }
   const actual = series.sum(metric, from, to);
-  const usual = median(ref.offsets.map((off) => series.sum(metric, from - off, to - off)));
+  const usual = median(offsets.map((off) => series.sum(metric, from - off, to - off)));
   if (actual === null || usual === null) return null;
   return (actual + prior) / (usual + prior);
 }

@@ -13,7 +13,8 @@ export function botWave(input: TrafficInput): Signal | null {
   const w = o.botWave.windowMinutes;
   const end = series.end;
   if (Number.isNaN(end)) return null;
-  const base = { ...o.baseline, trendMinutes: 0 };
+  // Bots keep no weekly rhythm worth the few samples it gives: the same time on the last days.
+  const base = { ...o.baseline, trendMinutes: 0, minWeeks: Number.POSITIVE_INFINITY };
   const ref = chooseReference(series, end, w, base);
   if (!ref) return null;
   const exp = expect(series, 'bot_sessions', end, w, ref, base, 0);

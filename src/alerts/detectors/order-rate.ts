@@ -2,6 +2,7 @@ import type { Signal } from '../types.js';
 import {
   type BaselineOptions,
   chooseReference,
+  clearOffsets,
   DEFAULT_BASELINE,
   type Expectation,
   expect,
@@ -46,10 +47,16 @@ export interface OrderRateOptions {
   valueSkew: number;
   /** The average order value is judged only over windows with at least this many orders. */
   minOrdersForAov: number;
+  /**
+   * A window longer than this many minutes fires only while its last this-many minutes deviate
+   * the same way (by `recentZ`): a long window still holding an incident that has ended is stale.
+   */
+  recentMinutes: number;
+  recentZ: number;
   baseline: BaselineOptions;
 }
 
-export const SENSITIVITY = { low: 6, medium: 5, high: 4 } as const;
+export const SENSITIVITY = { low: 6, medium: 4.5, high: 3.5 } as const;
 
 export const DEFAULT_ORDER_RATE: OrderRateOptions = {
   metrics: ['orders', 'revenue', 'aov', 'conversion'],
@@ -60,8 +67,10 @@ export const DEFAULT_ORDER_RATE: OrderRateOptions = {
   minExpectedOrders: 15,
   dispersion: 1,
   holdRatio: 0.6,
-  valueSkew: 2.5,
+  valueSkew: 3.5,
   minOrdersForAov: 50,
+  recentMinutes: 15,
+  recentZ: 3,
   baseline: DEFAULT_BASELINE,
 };
 
@@ -88,6 +97,8 @@ export interface OrderRateInput {
   active?: ReadonlySet<string>;
   /** When given, firing signals carry a root-cause hint. */
   breakdowns?: BreakdownSource;
+  /** Spans the baseline leaves out (where this detector fired before). */
+  excluded?: (from: number, to: number) => boolean;
 }
 
 export interface OrderRateResult {
@@ -103,6 +114,8 @@ interface WindowTest {
   z: number;
   /** Skewness of the window's statistic under the baseline (for the spike threshold). */
   skew: number;
+  /** z of the last `recentMinutes` of a longer window. */
+  recentZ?: number;
   expectedOrders: number;
 }
 
@@ -117,7 +130,8 @@ export function evaluateOrderRate(input: OrderRateInput): OrderRateResult {
   const { series, end, options: o } = input;
   const longest = Math.max(...o.windows);
   const span = Math.max(longest, o.baseline.trendMinutes + o.baseline.trendGapMinutes);
-  const ref = chooseReference(series, end, span, o.baseline);
+  const chosen = chooseReference(series, end, span, o.baseline);
+  const ref = chosen && input.excluded ? { ...chosen, excluded: input.excluded } : chosen;
   const signals: Signal[] = [];
   const verdicts: Verdict[] = [];
   for (const metric of o.metrics) {
@@ -128,6 +142,8 @@ export function evaluateOrderRate(input: OrderRateInput): OrderRateResult {
     const tests = o.windows
       .map((w) => testWindow(series, metric, end, w, ref, o))
       .filter((t): t is WindowTest => t !== null);
+    for (const t of tests)
+      if (t.window > o.recentMinutes) t.recentZ = testWindow(series, metric, end, o.recentMinutes, ref, o)?.z;
     const judged = tests.filter((t) => t.expectedOrders >= o.minExpectedOrders);
     if (judged.length === 0) {
       const expectedOrders = Math.max(0, ...tests.map((t) => t.expectedOrders));
@@ -143,10 +159,11 @@ export function evaluateOrderRate(input: OrderRateInput): OrderRateResult {
       for (const t of judged) {
         // Right-skewed statistics reach far up by chance: lift the spike threshold accordingly.
         const z = direction === 'spike' ? base + (t.skew / 6) * (base * base - 1) : base;
+        const recent = held ? o.recentZ * o.holdRatio : o.recentZ;
         const beyond =
           direction === 'drop'
-            ? t.z <= -z && t.actual <= t.exp.expected * (1 - change)
-            : t.z >= z && t.actual >= t.exp.expected * (1 + change);
+            ? t.z <= -z && t.actual <= t.exp.expected * (1 - change) && (t.recentZ ?? -z) <= -recent
+            : t.z >= z && t.actual >= t.exp.expected * (1 + change) && (t.recentZ ?? z) >= recent;
         if (beyond && (!fired || Math.abs(t.z) > Math.abs(fired.t.z))) fired = { t, direction };
       }
     }
@@ -220,7 +237,7 @@ function testWindow(
     case 'conversion': {
       exp = expect(series, 'conversion', end, minutes, ref, o.baseline, 10);
       actual = windowValue(series, 'conversion', from, end);
-      const sessions = series.sum('sessions', from, end) ?? 0;
+      const sessions = series.sum('engaged_sessions', from, end) ?? 0;
       if (!exp || sessions <= 0) return null;
       const p = Math.min(0.999, Math.max(exp.expected, 1 / sessions));
       noiseVar = (o.dispersion * p * (1 - p)) / sessions;
@@ -262,7 +279,7 @@ function toSignal(
       metric,
       end,
       minutes: t.window,
-      offsets: ref.offsets,
+      offsets: clearOffsets(ref, end - t.window * MINUTE, end),
       scale: t.exp.seasonal > 0 ? expected / t.exp.seasonal : 1,
       series: input.series,
       breakdowns: input.breakdowns,

@@ -12,7 +12,7 @@ export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 export const WEEK = 7 * DAY;
 
-/** [sessions, orders, revenue] of one segment. */
+/** [engaged sessions, orders, revenue] of one segment. */
 export type SegmentCounts = [number, number, number];
 /** dimension (device, browser, os, source, category, ip16) → value → counts. */
 export type Breakdown = Record<string, Record<string, SegmentCounts>>;
@@ -35,6 +35,7 @@ export const METRICS = {
   bot_requests: 'events from user agents flagged as bots',
   bot_sessions: 'sessions of user agents flagged as bots, started',
   sessions: 'human sessions started',
+  engaged_sessions: 'human sessions reaching their second event (bounces and flood requests have one)',
   views: 'human product views',
   page_views: 'human page views',
   carts: 'human add-to-cart events',
@@ -49,7 +50,7 @@ export const METRICS = {
 /** Ratios derived from two additive values over a window. */
 export const RATIOS: Record<string, [string, string]> = {
   aov: ['revenue', 'orders'],
-  conversion: ['orders', 'sessions'],
+  conversion: ['orders', 'engaged_sessions'],
   bot_share: ['bot_requests', 'requests'],
 };
 

@@ -40,6 +40,7 @@ export function syntheticFacts(o: SyntheticOptions): MinuteFacts[] {
     let rate = o.ordersPerMinute * shape(m);
     for (const c of o.changes ?? []) if (m >= c.startMs && m < c.endMs) rate *= c.factor;
     const sessions = poisson(rng, (o.ordersPerMinute * shape(m)) / conversion);
+    const engaged = poisson(rng, (0.7 * o.ordersPerMinute * shape(m)) / conversion);
     const orders = poisson(rng, rate);
     let revenue = 0;
     let revenueSq = 0;
@@ -50,7 +51,15 @@ export function syntheticFacts(o: SyntheticOptions): MinuteFacts[] {
     }
     out.push({
       minute: m,
-      values: { orders, purchases: orders, revenue, revenue_sq: revenueSq, sessions, requests: sessions * 5 },
+      values: {
+        orders,
+        purchases: orders,
+        revenue,
+        revenue_sq: revenueSq,
+        sessions,
+        engaged_sessions: engaged,
+        requests: sessions * 5,
+      },
     });
   }
   return out;

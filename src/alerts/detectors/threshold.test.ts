@@ -23,7 +23,12 @@ function series(from: number, to: number, purchasesPerMinute: (m: number) => num
   for (let m = from; m < to; m += MINUTE)
     s.append({
       minute: m,
-      values: { purchases: purchasesPerMinute(m), orders: purchasesPerMinute(m), sessions: 30 },
+      values: {
+        purchases: purchasesPerMinute(m),
+        orders: purchasesPerMinute(m),
+        sessions: 30,
+        engaged_sessions: 20,
+      },
     });
   return s;
 }
