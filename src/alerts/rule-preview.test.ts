@@ -12,7 +12,10 @@ function shop(): MinuteSeries {
   const s = new MinuteSeries();
   for (let m = END - 8 * DAY; m < END; m += MINUTE) {
     const down = m >= OUTAGE.from && m < OUTAGE.to;
-    s.append({ minute: m, values: { orders: down ? 0 : 2, sessions: 40, engaged_sessions: 40, requests: 300 } });
+    s.append({
+      minute: m,
+      values: { orders: down ? 0 : 2, sessions: 40, engaged_sessions: 40, requests: 300 },
+    });
   }
   return s;
 }
