@@ -1,4 +1,12 @@
-import { col, daysOfRange, inRange, limitParam, type ReportDef, ratio } from './report-def.js';
+import {
+  col,
+  daysOfRange,
+  inRange,
+  limitParam,
+  type ReportDef,
+  ratio,
+  visitorsInRange,
+} from './report-def.js';
 
 /**
  * Report 2: sessions that added to cart and did not purchase. `by=day` gives the rate over
@@ -36,14 +44,16 @@ export const cartAbandonmentReport: ReportDef = {
       return {
         sql: `
           WITH x AS (
-            SELECT dt AS day, count(*) AS cart_sessions, count(*) FILTER (WHERE purchases = 0) AS abandoned_sessions,
-              count(DISTINCT visitor_id) FILTER (WHERE purchases = 0) AS abandoning_visitors,
+            SELECT dt AS day, sum(cart_sessions) AS cart_sessions, sum(abandoned_sessions) AS abandoned_sessions,
               sum(value_left) AS value_left
-            FROM sessions WHERE ${inRange} AND carts > 0 GROUP BY dt)
+            FROM session_groups WHERE ${inRange} GROUP BY dt),
+          y AS (
+            SELECT dt AS day, sum(n) AS abandoning_visitors FROM visitor_counts
+            WHERE ${visitorsInRange} AND abandoned GROUP BY dt)
           SELECT d.day, coalesce(cart_sessions, 0) AS cart_sessions, coalesce(abandoned_sessions, 0) AS abandoned_sessions,
             ${ratio('abandoned_sessions', 'cart_sessions')} AS abandonment_rate,
             coalesce(abandoning_visitors, 0) AS abandoning_visitors, coalesce(value_left, 0) AS value_left
-          FROM (${daysOfRange}) d LEFT JOIN x USING (day) ORDER BY d.day`,
+          FROM (${daysOfRange}) d LEFT JOIN x USING (day) LEFT JOIN y USING (day) ORDER BY d.day`,
         columns: [
           col('day', 'Day', 'date'),
           col('cart_sessions', 'Sessions with a cart', 'integer'),

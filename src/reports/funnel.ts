@@ -14,12 +14,10 @@ const counts = [
 ];
 const zeroed = counts.map((c) => `coalesce(${c}, 0) AS ${c}`).join(', ');
 
-/** Session-level funnel figures from the sessions rollup, grouped by `key`. */
+/** Session-level funnel figures from the per-day session groups, grouped by `key`. */
 const fromSessions = (key: string) => `
-  SELECT ${key} AS key, count(*) AS sessions, count(*) FILTER (WHERE views > 0) AS view_sessions,
-    count(*) FILTER (WHERE carts > 0) AS cart_sessions, count(*) FILTER (WHERE purchases > 0) AS purchase_sessions,
-    sum(views) AS views, sum(carts) AS carts, sum(purchases) AS purchases, sum(revenue) AS revenue
-  FROM sessions WHERE ${inRange} GROUP BY 1`;
+  SELECT ${key} AS key, ${counts.map((c) => `sum(${c}) AS ${c}`).join(', ')}
+  FROM session_groups WHERE ${inRange} GROUP BY 1`;
 
 /** The same from the per-day category / brand rollup (session counts there are per product of the value). */
 const fromProducts = (dim: string) => `

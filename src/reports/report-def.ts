@@ -29,6 +29,9 @@ export interface ReportQuery {
 /** Rows of one site in the range, with or without bots. */
 export const inRange = `site_id = $site AND dt >= $from::DATE AND dt < $to::DATE AND ($bots OR NOT is_bot)`;
 
+/** visitor_counts rows of one site in the range, for the bots setting (visitor-days.ts). */
+export const visitorsInRange = `site_id = $site AND dt >= $from::DATE AND dt < $to::DATE AND bots = $bots`;
+
 /** Every day of the range, so days without events show as zeros. */
 export const daysOfRange = `SELECT range::DATE AS day FROM range($from::DATE, $to::DATE, INTERVAL 1 DAY)`;
 

@@ -1,4 +1,4 @@
-import { col, daysOfRange, inRange, type ReportDef } from './report-def.js';
+import { col, daysOfRange, inRange, type ReportDef, visitorsInRange } from './report-def.js';
 
 /**
  * Report 6: revenue, orders, average order value and new vs returning buyers per day. A buyer
@@ -16,16 +16,12 @@ export const revenueReport: ReportDef = {
   build() {
     return {
       sql: `
-        WITH buyer_days AS (
-          SELECT DISTINCT dt, visitor_id FROM sessions
-          WHERE site_id = $site AND dt < $to::DATE AND ($bots OR NOT is_bot) AND purchases > 0),
-        firsts AS (SELECT visitor_id, min(dt) AS first_day FROM buyer_days GROUP BY visitor_id),
-        buyers AS (
-          SELECT dt AS day, count(*) AS buyers, count(*) FILTER (WHERE first_day = dt) AS new_buyers
-          FROM buyer_days JOIN firsts USING (visitor_id) WHERE dt >= $from::DATE GROUP BY dt),
+        WITH buyers AS (
+          SELECT dt AS day, sum(n) AS buyers, coalesce(sum(n) FILTER (WHERE first_buy), 0) AS new_buyers
+          FROM visitor_counts WHERE ${visitorsInRange} AND bought GROUP BY dt),
         money AS (
           SELECT dt AS day, sum(revenue) AS revenue, sum(orders) AS orders, sum(units) AS units
-          FROM sessions WHERE ${inRange} AND purchases > 0 GROUP BY dt)
+          FROM session_groups WHERE ${inRange} GROUP BY dt)
         SELECT d.day, coalesce(revenue, 0) AS revenue, coalesce(orders, 0) AS orders,
           round(revenue / nullif(orders, 0), 2) AS average_order_value, coalesce(units, 0) AS units,
           coalesce(buyers, 0) AS buyers, coalesce(new_buyers, 0) AS new_buyers,

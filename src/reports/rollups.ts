@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../lake/writer.js';
 import type { LakeDay, LakeDayLister } from './lake-days.js';
+import { fixVisitorDays, VISITOR_TABLES, visitorDaysSql } from './visitor-days.js';
 
 /**
  * Daily rollups of the events lake, the tables every report reads. Scanning 40 M raw events
@@ -14,16 +15,12 @@ import type { LakeDay, LakeDayLister } from './lake-days.js';
  * transaction. Sessions end at midnight UTC (types.ts), which is what makes a day complete in
  * itself.
  *
- * Distinct visitors over any period are counted without a DISTINCT: `visitor_days` has one row
- * per visitor and active day with the visitor's previous active day (`any_prev`, and
- * `human_prev` for the days with non-bot events), so a visitor is counted in a period [a, b) by
- * the one row with a ≤ dt < b and prev < a. Those pointers depend on earlier days, so every
- * change marks `rollup_state.dirty_from` in the same transaction and `fixVisitorDays` recomputes
- * the pointers of the rows from that day on before any report reads them.
+ * Distinct visitors, buyers and abandoners over any period come from `visitor_days` and
+ * `visitor_counts` (visitor-days.ts), kept exact the same way.
  *
  * Bump ROLLUP_VERSION whenever a definition below changes: older tables are dropped and rebuilt.
  */
-export const ROLLUP_VERSION = 2;
+export const ROLLUP_VERSION = 4;
 
 const MONEY = 'DECIMAL(18,2)';
 const COUNTS = 'views BIGINT, carts BIGINT, purchases BIGINT, revenue DECIMAL(18,2)';
@@ -33,12 +30,13 @@ const TABLES: Record<string, string> = {
   rollup_days:
     'dt DATE PRIMARY KEY, signature VARCHAR NOT NULL, events BIGINT NOT NULL, built_at TIMESTAMP NOT NULL',
   rollup_state: 'dirty_from DATE',
-  // One row per visitor and active day, with the previous active day (see above).
-  visitor_days: 'site_id VARCHAR, dt DATE, visitor_id VARCHAR, human BOOLEAN, any_prev DATE, human_prev DATE',
-  // One row per session (visitor × user_session × day × bot flag).
-  sessions: `${KEY}, visitor_id VARCHAR, device VARCHAR, referrer VARCHAR, utm_source VARCHAR, utm_campaign VARCHAR,
-    events INTEGER, page_views INTEGER, views INTEGER, carts INTEGER, purchases INTEGER, orders INTEGER,
-    units INTEGER, revenue ${MONEY}, value_left ${MONEY}`,
+  ...VISITOR_TABLES,
+  // The sessions summed per day and the attributes reports group by: most reports read these few
+  // thousand rows instead of millions of sessions.
+  session_groups: `${KEY}, device VARCHAR, referrer VARCHAR, utm_source VARCHAR, utm_campaign VARCHAR,
+    sessions BIGINT, view_sessions BIGINT, cart_sessions BIGINT, purchase_sessions BIGINT, abandoned_sessions BIGINT,
+    events BIGINT, page_views BIGINT, views BIGINT, carts BIGINT, purchases BIGINT, orders BIGINT, units BIGINT,
+    revenue ${MONEY}, value_left ${MONEY}`,
   // Per day and category / brand: event counts and sessions with such an event of a product in it.
   product_dims: `${KEY}, dim VARCHAR, value VARCHAR, sessions BIGINT, view_sessions BIGINT, cart_sessions BIGINT,
     purchase_sessions BIGINT, ${COUNTS}`,
@@ -161,6 +159,7 @@ async function buildDaysOnce(conn: DuckDBConnection, batch: LakeDay[]): Promise<
     await conn.run(`CREATE OR REPLACE TEMP VIEW ev AS ${eventsSql(files)}`);
     await conn.run(`CREATE OR REPLACE TEMP TABLE s AS ${sessionsSql}`);
     await conn.run(`CREATE OR REPLACE TEMP TABLE lines AS ${abandonedLinesSql}`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE sess AS ${sessionRowsSql}`);
   }
   await replaceDays(
     conn,
@@ -168,10 +167,8 @@ async function buildDaysOnce(conn: DuckDBConnection, batch: LakeDay[]): Promise<
     files.length === 0
       ? null
       : async () => {
-          await conn.run(`INSERT INTO sessions ${sessionRowsSql}`);
-          await conn.run(
-            'INSERT INTO visitor_days SELECT site_id, dt, visitor_id, bool_or(NOT is_bot), NULL, NULL FROM s GROUP BY ALL',
-          );
+          await conn.run(`INSERT INTO session_groups ${sessionGroupsSql}`);
+          await conn.run(`INSERT INTO visitor_days ${visitorDaysSql}`);
           await conn.run(`INSERT INTO product_dims ${productDimsSql}`);
           await conn.run(`INSERT INTO category_hours ${categoryHoursSql}`);
           await conn.run(`INSERT INTO brand_categories ${brandCategoriesSql}`);
@@ -179,49 +176,14 @@ async function buildDaysOnce(conn: DuckDBConnection, batch: LakeDay[]): Promise<
           await conn.run(`INSERT INTO abandoned ${abandonedSql('brand')}`);
           for (const d of days) {
             await conn.run(
-              'INSERT INTO rollup_days SELECT $day::DATE, $signature, (SELECT coalesce(sum(events), 0) FROM s WHERE dt = $day::DATE), now()::TIMESTAMP',
+              'INSERT INTO rollup_days SELECT $day::DATE, $signature, (SELECT coalesce(sum(events), 0) FROM sess WHERE dt = $day::DATE), now()::TIMESTAMP',
               { day: d.day, signature: d.signature },
             );
           }
         },
   );
   await conn.run('DROP VIEW IF EXISTS ev');
-  for (const t of ['s', 'lines']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
-}
-
-/**
- * Recomputes the previous-active-day pointers of visitor_days from `dirty_from` on: the rows of
- * changed and later days, each visitor's last earlier day taken from the rows before.
- */
-async function fixVisitorDays(conn: DuckDBConnection): Promise<void> {
-  const state = await conn.runAndReadAll("SELECT strftime(dirty_from, '%Y-%m-%d') FROM rollup_state");
-  const dirty = state.getRowsJS()[0]?.[0];
-  if (dirty === null || dirty === undefined) return;
-  const min = String(dirty);
-  await conn.run('BEGIN TRANSACTION');
-  try {
-    await conn.run(
-      `CREATE OR REPLACE TEMP TABLE vd AS
-      WITH cur AS (SELECT site_id, dt, visitor_id, human FROM visitor_days WHERE dt >= $min::DATE),
-      before AS (
-        SELECT site_id, visitor_id, max(dt) AS last_any, max(dt) FILTER (WHERE human) AS last_human
-        FROM visitor_days v SEMI JOIN cur USING (site_id, visitor_id) WHERE v.dt < $min::DATE GROUP BY ALL)
-      SELECT c.site_id, c.dt, c.visitor_id, c.human, coalesce(lag(c.dt) OVER w, b.last_any),
-        coalesce(max(c.dt) FILTER (WHERE c.human) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), b.last_human)
-      FROM cur c LEFT JOIN before b USING (site_id, visitor_id)
-      WINDOW w AS (PARTITION BY c.site_id, c.visitor_id ORDER BY c.dt)`,
-      { min },
-    );
-    await conn.run('DELETE FROM visitor_days WHERE dt >= $min::DATE', { min });
-    await conn.run('INSERT INTO visitor_days SELECT * FROM vd');
-    await conn.run('UPDATE rollup_state SET dirty_from = NULL');
-    await conn.run('COMMIT');
-  } catch (err) {
-    await conn.run('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    await conn.run('DROP TABLE IF EXISTS vd');
-  }
+  for (const t of ['s', 'lines', 'sess']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
 }
 
 /** The batch's events with the definitions of types.ts applied once. */
@@ -275,14 +237,21 @@ const abandonedLinesSql = `
 const lineValue = `(units * coalesce(price, 0)::${MONEY})`;
 
 const sessionRowsSql = `
-  SELECT s.site_id, s.dt, s.is_bot, s.visitor_id, s.first.device,
+  SELECT s.site_id, s.dt, s.is_bot, s.visitor_id, s.first.device AS device,
     CASE WHEN s.first.ref IS NULL THEN '(direct)' WHEN s.first.ref = ${urlHost('s.first.url')} THEN '(internal)'
-      ELSE s.first.ref END,
-    coalesce(s.first.utm_source, '(none)'), coalesce(s.first.utm_campaign, '(none)'),
-    s.events, s.page_views, s.views, s.carts, s.purchases, coalesce(o.orders, 0), s.units, s.revenue,
-    coalesce(l.value_left, 0)
+      ELSE s.first.ref END AS referrer,
+    coalesce(s.first.utm_source, '(none)') AS utm_source, coalesce(s.first.utm_campaign, '(none)') AS utm_campaign,
+    s.events, s.page_views, s.views, s.carts, s.purchases, coalesce(o.orders, 0) AS orders, s.units, s.revenue,
+    coalesce(l.value_left, 0) AS value_left
   FROM s LEFT JOIN (SELECT sn, sum(${lineValue}) AS value_left FROM lines GROUP BY sn) l USING (sn)
     LEFT JOIN (${ordersSql}) o USING (site_id, dt, is_bot, visitor_id, session)`;
+
+const sessionGroupsSql = `
+  SELECT site_id, dt, is_bot, device, referrer, utm_source, utm_campaign, count(*), count(*) FILTER (WHERE views > 0),
+    count(*) FILTER (WHERE carts > 0), count(*) FILTER (WHERE purchases > 0),
+    count(*) FILTER (WHERE carts > 0 AND purchases = 0), sum(events), sum(page_views), sum(views), sum(carts),
+    sum(purchases), sum(orders), sum(units), sum(revenue), sum(value_left)
+  FROM sess GROUP BY ALL`;
 
 /**
  * Per category and per brand: sessions with a view / cart / purchase of a product in it, and event

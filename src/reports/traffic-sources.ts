@@ -32,11 +32,10 @@ export const trafficSourcesReport: ReportDef = {
     const keys = choose(KEYS, p.by);
     return {
       sql: `
-        SELECT ${keys.join(', ')}, count(*) AS sessions,
-          count(*) FILTER (WHERE purchases > 0) AS converting_sessions,
-          ${ratio('count(*) FILTER (WHERE purchases > 0)', 'count(*)')} AS conversion_rate,
+        SELECT ${keys.join(', ')}, sum(sessions) AS sessions, sum(purchase_sessions) AS converting_sessions,
+          ${ratio('sum(purchase_sessions)', 'sum(sessions)')} AS conversion_rate,
           sum(orders) AS orders, sum(revenue) AS revenue
-        FROM sessions WHERE ${inRange}
+        FROM session_groups WHERE ${inRange}
         GROUP BY ${keys.join(', ')} ORDER BY sessions DESC, ${keys.join(', ')} LIMIT $limit`,
       columns: [
         ...keys.map((k) => col(k, LABELS[k] ?? k, 'string')),
