@@ -205,6 +205,30 @@ describe('report engine over a small lake', () => {
     assert.ok(readdirSync(join(dataDir, 'lake', 'events')).length === 1);
   });
 
+  it('answers concurrent reports with the lake as it was before or after a change, never in between', async () => {
+    const week = async () => pick(await run('visitors', { grain: 'week' }), 'visitors', 'sessions')[0];
+    const [visitors, sessions] = await week();
+    const late = testEvent({
+      type: 'view',
+      time: TUE + 3 * MIN,
+      visitor: 'E',
+      session_id: 'e1',
+      product_id: 'p9',
+    });
+    const answers = Array.from({ length: 6 }, week);
+    await writer.write(LAKE_TABLES.events, [JSON.stringify(late)], 'part-14-14.parquet');
+    answers.push(...Array.from({ length: 6 }, week));
+    const allowed = [
+      JSON.stringify([visitors, sessions]),
+      JSON.stringify([Number(visitors) + 1, Number(sessions) + 1]),
+    ];
+    for (const answer of await Promise.all(answers))
+      assert.ok(allowed.includes(JSON.stringify(answer)), `${answer}`);
+    assert.deepEqual(await week(), [Number(visitors) + 1, Number(sessions) + 1]);
+    rmSync(join(dataDir, 'lake', 'events', 'dt=2026-11-24', 'hour=10', 'part-14-14.parquet'));
+    assert.deepEqual(await week(), [visitors, sessions]);
+  });
+
   it('refuses unknown reports and bad parameters with a reason', async () => {
     await assert.rejects(
       engine.run('shop', 'nope', {}),

@@ -31,7 +31,9 @@ export interface ReportEngineOptions {
  * continues in the background if a request gives up waiting for it.
  */
 export class ReportEngine {
+  /** Refreshes run one after another; each waits for the report queries already running. */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly readers = new Set<Promise<unknown>>();
   private closed = false;
   private building: { day: string; done: number; total: number } | null = null;
   private readonly lister: LakeDayLister;
@@ -76,8 +78,10 @@ export class ReportEngine {
 
   /** Brings the rollups of [from, to) (from null: every day before `to`) up to date with the lake. */
   refresh(from: string | null, to: string): Promise<RefreshSummary> {
-    const run = this.queue.then(() => {
+    const run = this.queue.then(async () => {
       if (this.closed) throw new Error('the report engine is closed');
+      // A refresh commits day by day and fixes visitor_days at the end: no query may see the middle.
+      await Promise.allSettled([...this.readers]);
       return refreshRollups(this.writer, this.lister, from, to, (day, done, total) => {
         this.building = done < total ? { day, done, total } : null;
       });
@@ -115,7 +119,7 @@ export class ReportEngine {
       to: range.to,
       bots: range.includeBots,
     };
-    const rows = await this.query(query.sql, bound, query.columns);
+    const rows = await this.reading(() => this.query(query.sql, bound, query.columns));
     return {
       report: def.id,
       site,
@@ -125,6 +129,21 @@ export class ReportEngine {
       ...(query.rule ? { rule: query.rule } : {}),
       elapsedMs: Math.round(performance.now() - started),
     };
+  }
+
+  /** Runs `fn` once no refresh is queued; refreshes queued meanwhile wait for it. */
+  private async reading<T>(fn: () => Promise<T>): Promise<T> {
+    for (let tail = this.queue; ; tail = this.queue) {
+      await tail;
+      if (tail === this.queue) break;
+    }
+    const p = fn();
+    this.readers.add(p);
+    try {
+      return await p;
+    } finally {
+      this.readers.delete(p);
+    }
   }
 
   private async waitForRollups(from: string | null, to: string): Promise<void> {

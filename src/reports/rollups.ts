@@ -5,8 +5,10 @@ import { fixVisitorDays, VISITOR_TABLES, visitorDaysSql } from './visitor-days.j
 
 /**
  * Daily rollups of the events lake, the tables every report reads. Scanning 40 M raw events
- * takes seconds on two cores; these tables hold one row per session (and a few small per-day
- * aggregates), so a report over months answers in well under a second.
+ * takes tens of seconds on two cores; these tables hold per-day sums (sessions by device,
+ * landing referrer and UTM tags; visitors; categories by hour; brands by category; products left
+ * in carts) — thousands of rows where the lake has millions — so a report over months answers
+ * in a fraction of a second. Sessions are built per batch of days in temp tables and dropped.
  *
  * They stay exact because each day is rebuilt from scratch whenever that day's Parquet files
  * change: `rollup_days` keeps a signature (names, sizes, modification times) of the files a
