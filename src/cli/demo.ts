@@ -13,6 +13,8 @@ export interface DemoCliOptions {
   rate: number;
   duration?: number;
   days: number;
+  /** backfill: where the history ends (ISO date or time); default now. */
+  end?: string;
   eventsPerDay: number;
   conversion: number;
   rows: number;
@@ -83,6 +85,11 @@ export async function runDemo(config: Config, o: DemoCliOptions): Promise<number
   }
 
   // backfill: normalise exactly as the collector would, then write straight into the lake.
+  const endMs = o.end === undefined ? undefined : Date.parse(o.end);
+  if (endMs !== undefined && Number.isNaN(endMs)) {
+    console.error(`storepulse: --end "${o.end}" is not a date; give an ISO date or time such as 2026-01-01`);
+    return 1;
+  }
   const writer = await LakeWriter.open(config.dataDir);
   const bar = progressBar(`backfilling ${o.days} day(s)`, { unit: 'events' });
   let chunk = 0;
@@ -91,6 +98,7 @@ export async function runDemo(config: Config, o: DemoCliOptions): Promise<number
   try {
     await demoBackfill({
       days: o.days,
+      endMs,
       seed: o.seed,
       eventsPerDay: o.eventsPerDay,
       conversion: o.conversion,

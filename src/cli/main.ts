@@ -89,6 +89,7 @@ program
     Number(v),
   )
   .option('--days <n>', 'backfill: days of history', (v) => Number(v), 7)
+  .option('--end <time>', 'backfill: the history ends here (ISO date or time; default now)')
   .option('--events-per-day <n>', 'backfill: events per day', (v) => Number(v), 20000)
   .option(
     '--conversion <x>',
