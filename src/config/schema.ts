@@ -255,6 +255,38 @@ export const ConfigSchema = T.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    recs: T.Object(
+      {
+        retrain: T.Union([T.Literal('off'), T.Literal('daily'), T.Literal('weekly')], {
+          default: 'daily',
+          description:
+            'retrain recommendations in the server (in a child process, the previous model kept): off, daily or weekly',
+        }),
+        retrainHour: T.Integer({
+          minimum: 0,
+          maximum: 23,
+          default: 3,
+          description: 'hour of the day (UTC) scheduled retraining starts',
+        }),
+        retrainWeekday: T.Integer({
+          minimum: 0,
+          maximum: 6,
+          default: 0,
+          description: 'weekly retraining: day of the week (0 = Sunday, UTC)',
+        }),
+        trainDays: T.Integer({
+          minimum: 1,
+          default: 90,
+          description: 'scheduled retraining reads this many days of the lake up to now',
+        }),
+        reloadSeconds: T.Number({
+          minimum: 0,
+          default: 5,
+          description: 'how often the server looks for a newly trained model (0 = only after its own training)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     sites: T.Array(Site, {
       default: [],
       description: 'sites declared in config (more can be added with `storepulse sites add`)',
