@@ -233,9 +233,9 @@ export class DetectionEngine {
   }
 
   /** A metric per minute with its seasonal expectation, for charts next to an alert. */
-  points(site: string, metric: string, from: number, to: number) {
+  points(site: string, metric: string, from: number, to: number, window?: number) {
     const s = this.sites.get(site);
-    return s ? seriesPoints(s, metric, from, to) : [];
+    return s ? seriesPoints(s, metric, from, to, window) : [];
   }
 
   private async firstStart(store: DetectStore): Promise<void> {

@@ -1,8 +1,14 @@
 import type { DetectorEvent } from './detector-event.js';
-import { chooseReference, DEFAULT_BASELINE, expect } from './detectors/baseline.js';
+import { chooseReference, DEFAULT_BASELINE, expect, windowValue } from './detectors/baseline.js';
 import { DEFAULT_ERRORS, type ErrorOptions, errorSignalKey, evaluateErrors } from './detectors/error-rate.js';
 import { Intervals } from './detectors/intervals.js';
-import { DEFAULT_ORDER_RATE, evaluateOrderRate, type OrderRateOptions } from './detectors/order-rate.js';
+import {
+  DEFAULT_ORDER_RATE,
+  evaluateOrderRate,
+  type OrderMetric,
+  type OrderRateOptions,
+  orderRateBand,
+} from './detectors/order-rate.js';
 import {
   type Breakdown,
   type BreakdownSource,
@@ -109,7 +115,7 @@ export class SiteDetection {
 
   constructor(
     readonly site: string,
-    private readonly settings: () => DetectorSettings,
+    readonly settings: () => DetectorSettings,
     readonly breakdowns: BreakdownStore,
     private readonly o: SiteDetectionOptions = DEFAULT_SITE_OPTIONS,
   ) {}
@@ -343,9 +349,47 @@ export class SiteDetection {
   }
 }
 
-/** A metric per minute with its seasonal expectation (same time of week or day), for charts. */
-export function seriesPoints(site: SiteDetection, metric: string, from: number, to: number) {
-  const out: { minute: number; value: number | null; expected: number | null }[] = [];
+export interface SeriesPoint {
+  minute: number;
+  value: number | null;
+  expected: number | null;
+  /** The band the order-rate rule tests against (expected ± z·σ), when `window` was asked for. */
+  lower?: number | null;
+  upper?: number | null;
+}
+
+const ORDER_METRICS = new Set<string>(['orders', 'revenue', 'aov', 'conversion']);
+
+/**
+ * A metric per minute with its seasonal expectation (same time of week or day), for charts. With
+ * `window` (minutes) and an order-rate metric, each point is instead the value over the window
+ * ending at that minute, as the order-rate rule sees it, with its expected band — the chart then
+ * shows exactly when the value left the band.
+ */
+export function seriesPoints(
+  site: SiteDetection,
+  metric: string,
+  from: number,
+  to: number,
+  window?: number,
+): SeriesPoint[] {
+  const out: SeriesPoint[] = [];
+  const o = site.settings().orderRate ?? DEFAULT_ORDER_RATE;
+  if (window !== undefined && ORDER_METRICS.has(metric)) {
+    for (let m = floorMinute(from); m < to && out.length < 2880; m += MINUTE) {
+      const b = orderRateBand(site.series, metric as OrderMetric, m + MINUTE, window, o, (a, z) =>
+        site.anomalies.overlaps(a, z),
+      );
+      out.push({
+        minute: m,
+        value: b?.actual ?? windowValue(site.series, metric, m + MINUTE - window * MINUTE, m + MINUTE),
+        expected: b?.expected ?? null,
+        lower: b?.lower ?? null,
+        upper: b?.upper ?? null,
+      });
+    }
+    return out;
+  }
   const baseline = { ...DEFAULT_BASELINE, trendWeight: 0 };
   for (let m = floorMinute(from); m < to && out.length < 2880; m += MINUTE) {
     const ref = chooseReference(site.series, m + MINUTE, 1, baseline);

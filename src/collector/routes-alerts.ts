@@ -87,21 +87,25 @@ export function registerAlertRoutes(app: FastifyInstance, deps: ServerDeps, a: A
   );
 
   // The per-minute series a detector watches, for the chart next to an alert.
-  app.get<{ Params: { site: string }; Querystring: { metric?: string; from?: string; to?: string } }>(
-    '/api/v1/sites/:site/alert-series',
-    async (req) => {
-      authenticate(deps, req, { role: 'viewer' });
-      const site = siteOf(deps, req.params.site);
-      const to = time(req.query.to, 'to') ?? Date.now();
-      const from = time(req.query.from, 'from') ?? to - 6 * 3_600_000;
-      if (to - from > 8 * 86_400_000) throw new HttpError(400, 'at most 8 days at a time');
-      return {
-        site,
-        metric: req.query.metric ?? 'orders',
-        points: a.detection.points(site, req.query.metric ?? 'orders', from, to),
-      };
-    },
-  );
+  app.get<{
+    Params: { site: string };
+    Querystring: { metric?: string; from?: string; to?: string; window?: string };
+  }>('/api/v1/sites/:site/alert-series', async (req) => {
+    authenticate(deps, req, { role: 'viewer' });
+    const site = siteOf(deps, req.params.site);
+    const to = time(req.query.to, 'to') ?? Date.now();
+    const from = time(req.query.from, 'from') ?? to - 6 * 3_600_000;
+    if (to - from > 8 * 86_400_000) throw new HttpError(400, 'at most 8 days at a time');
+    const window = req.query.window === undefined ? undefined : Number(req.query.window);
+    if (window !== undefined && !(Number.isInteger(window) && window >= 1 && window <= 1440))
+      throw new HttpError(400, 'window must be a whole number of minutes from 1 to 1440');
+    return {
+      site,
+      metric: req.query.metric ?? 'orders',
+      window: window ?? 1,
+      points: a.detection.points(site, req.query.metric ?? 'orders', from, to, window),
+    };
+  });
 
   app.get('/api/v1/silences', async (req) => {
     authenticate(deps, req, { role: 'viewer' });

@@ -69,12 +69,23 @@ export function AlertChart(props: { alert: Alert; theme: string; onUnauthorized:
   const metric = metricOf(alert);
   const start = alert.firingSince ?? alert.since;
   const end = alert.resolvedAt ?? null;
+  // An order-rate alert is charted as its rule saw it: the value over the alert's window, with the band.
+  const windowMinutes =
+    alert.labels.alertname === 'order_rate_anomaly' && typeof alert.evidence?.windowMinutes === 'number'
+      ? alert.evidence.windowMinutes
+      : null;
 
   useEffect(() => {
     const to = Math.min(Date.now(), (end ?? Date.now()) + HOUR / 2);
     const from = Math.max(start - 3 * HOUR, to - 47 * HOUR);
-    void run(async () => setPoints(await loadSeries(alert.site, metric, from, to)));
-  }, [run, alert.site, metric, start, end]);
+    void run(async () =>
+      setPoints(
+        windowMinutes
+          ? await alertsApi.series(alert.site, metric, from, to, windowMinutes)
+          : await loadSeries(alert.site, metric, from, to),
+      ),
+    );
+  }, [run, alert.site, metric, start, end, windowMinutes]);
 
   if (error) return <p className="error small">{error}</p>;
   if (!points) return <p className="muted small">Loading the chart…</p>;
@@ -82,13 +93,41 @@ export function AlertChart(props: { alert: Alert; theme: string; onUnauthorized:
   if (known.length === 0)
     return <p className="muted small">No per-minute data of “{metric}” around this alert.</p>;
   const c = chartColors();
+  const per = windowMinutes ? `over ${windowMinutes} min` : 'per minute';
+  const banded = points.some((p) => p.lower != null && p.upper != null);
+  // The band as a stacked pair: an invisible lower line and the band's height filled on top of it.
+  const band = banded
+    ? [
+        {
+          name: 'band lower',
+          type: 'line',
+          stack: 'band',
+          showSymbol: false,
+          silent: true,
+          lineStyle: { opacity: 0 },
+          tooltip: { show: false },
+          data: points.map((p) => [p.minute, p.lower ?? null]),
+        },
+        {
+          name: 'expected band',
+          type: 'line',
+          stack: 'band',
+          showSymbol: false,
+          silent: true,
+          lineStyle: { opacity: 0 },
+          areaStyle: { color: 'rgba(37, 99, 235, 0.15)' },
+          data: points.map((p) => [p.minute, p.lower != null && p.upper != null ? p.upper - p.lower : null]),
+        },
+      ]
+    : [];
   const option = {
     ...baseOption(),
     xAxis: timeAxis(),
     yAxis: { ...valueAxis(), minInterval: 0 },
     series: [
+      ...band,
       {
-        name: `${metric} per minute`,
+        name: `${metric} ${per}`,
         type: 'line',
         showSymbol: false,
         data: points.map((p) => [p.minute, p.value]),
@@ -119,9 +158,9 @@ export function AlertChart(props: { alert: Alert; theme: string; onUnauthorized:
       <Chart
         option={option}
         theme={props.theme}
-        label={`${metric} per minute around the alert, with the expected value`}
+        label={`${metric} ${per} around the alert, with the expected value${banded ? ' and band' : ''}`}
         testId="alert-chart"
-        summary={`${metric}: ${known.length} minutes`}
+        summary={`${metric} ${per}: ${known.length} minutes${banded ? `, expected band shown for ${points.filter((p) => p.upper != null).length}` : ''}`}
       />
       {points.every((p) => p.expected === null) && (
         <p className="muted small">

@@ -131,6 +131,9 @@ export interface SeriesPoint {
   minute: number;
   value: number | null;
   expected: number | null;
+  /** The order-rate rule's band (expected ± z·σ) when the series was asked for over a window. */
+  lower?: number | null;
+  upper?: number | null;
 }
 
 // ---- Copied from src/alerts/detectors/threshold.ts, threshold-rules.ts and rule-preview.ts ----
@@ -233,9 +236,9 @@ export const alertsApi = {
     ),
   acknowledge: (csrf: string, fingerprint: string) =>
     call<null>(`/api/v1/alerts/${q(fingerprint)}/ack`, send(csrf, 'POST', {})),
-  series: (site: string, metric: string, from: number, to: number) =>
+  series: (site: string, metric: string, from: number, to: number, window?: number) =>
     call<{ points: SeriesPoint[] }>(
-      `/api/v1/sites/${q(site)}/alert-series?metric=${q(metric)}&from=${from}&to=${to}`,
+      `/api/v1/sites/${q(site)}/alert-series?metric=${q(metric)}&from=${from}&to=${to}${window ? `&window=${window}` : ''}`,
     ).then((r) => r.points),
 
   silences: () => call<{ silences: Silence[] }>('/api/v1/silences').then((r) => r.silences),

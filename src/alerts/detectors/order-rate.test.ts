@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_ORDER_RATE, evaluateOrderRate, type OrderRateOptions } from './order-rate.js';
+import { DEFAULT_ORDER_RATE, evaluateOrderRate, type OrderRateOptions, orderRateBand } from './order-rate.js';
 import { MemoryBreakdowns } from './root-cause.js';
 import { DAY, HOUR, MINUTE, MinuteSeries, WEEK } from './series.js';
 import { shopShape, splitBreakdown, syntheticFacts, syntheticSeries } from './synthetic.js';
@@ -66,6 +66,37 @@ describe('order-rate anomaly detector', () => {
     // Conversion falls with the orders (sessions are unchanged); the average order value does not move.
     assert.ok(signals.some((s) => s.labels.metric === 'conversion' && s.labels.direction === 'drop'));
     assert.ok(!signals.some((s) => s.labels.metric === 'aov'));
+  });
+
+  it('charts the band the rule tests: inside before the drop, below it once the alert fires', () => {
+    const dropFrom = NOW - 15 * MINUTE;
+    const series = syntheticSeries({
+      startMs: MONDAY,
+      endMs: NOW,
+      seed: 3,
+      ordersPerMinute: 20,
+      changes: [{ startMs: dropFrom, endMs: NOW, factor: 0.5 }],
+    });
+    const orders = evaluateOrderRate({ site: 'shop', end: NOW, series, options }).signals.find(
+      (s) => s.labels.metric === 'orders',
+    );
+    assert.ok(orders);
+    const w = orders.evidence!.windowMinutes as number;
+    // At the alert's minute the chart's point is the alert's value and band.
+    const at = orderRateBand(series, 'orders', NOW, w, options)!;
+    assert.equal(at.actual, orders.value);
+    assert.ok(Math.abs(at.expected - orders.band!.expected) < 1e-9);
+    assert.ok(
+      Math.abs(at.lower - orders.band!.lower) < 1e-9 && Math.abs(at.upper - orders.band!.upper) < 1e-9,
+    );
+    // Every window that ends before the drop lies inside its band.
+    let outside = 0;
+    for (let end = dropFrom - 2 * HOUR; end <= dropFrom; end += MINUTE) {
+      const b = orderRateBand(series, 'orders', end, w, options)!;
+      assert.ok(b.lower < b.expected && b.expected < b.upper);
+      if (b.actual < b.lower || b.actual > b.upper) outside++;
+    }
+    assert.equal(outside, 0);
   });
 
   it('fires on a spike, and only in the configured direction', () => {

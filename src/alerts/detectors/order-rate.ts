@@ -182,6 +182,33 @@ export function evaluateOrderRate(input: OrderRateInput): OrderRateResult {
   return { signals, verdicts };
 }
 
+/**
+ * What the rule sees for `metric` over the window of `minutes` ending at `end`: the actual value,
+ * the expectation and the band it must leave to fire (expected ± z·σ, the same σ as the rule's
+ * test; the spike side before its skew lift). Null without history or volume. For charts.
+ */
+export function orderRateBand(
+  series: SeriesView,
+  metric: OrderMetric,
+  end: number,
+  minutes: number,
+  o: OrderRateOptions,
+  excluded?: (from: number, to: number) => boolean,
+): { actual: number; expected: number; lower: number; upper: number } | null {
+  const span = Math.max(minutes, o.baseline.trendMinutes + o.baseline.trendGapMinutes);
+  const chosen = chooseReference(series, end, span, o.baseline);
+  if (!chosen) return null;
+  const t = testWindow(series, metric, end, minutes, excluded ? { ...chosen, excluded } : chosen, o);
+  if (!t) return null;
+  const expected = t.exp.expected;
+  return {
+    actual: t.actual,
+    expected,
+    lower: Math.max(0, expected - o.z * t.sigma),
+    upper: expected + o.z * t.sigma,
+  };
+}
+
 function testWindow(
   series: SeriesView,
   metric: OrderMetric,
