@@ -16,6 +16,7 @@ import {
   MINUTE,
   type MinuteFacts,
   MinuteSeries,
+  ratioOf,
   WEEK,
 } from './detectors/series.js';
 import { evaluateThreshold, type ThresholdRule, thresholdRuleName } from './detectors/threshold.js';
@@ -394,7 +395,11 @@ export function seriesPoints(
   for (let m = floorMinute(from); m < to && out.length < 2880; m += MINUTE) {
     const ref = chooseReference(site.series, m + MINUTE, 1, baseline);
     const e = ref ? expect(site.series, metric, m + MINUTE, 1, ref, baseline, 0) : null;
-    out.push({ minute: m, value: site.series.value(metric, m), expected: e?.expected ?? null });
+    // A ratio (aov, conversion, error_rate.x) is divided minute by minute from its two sums.
+    const value = ratioOf(metric)
+      ? windowValue(site.series, metric, m, m + MINUTE)
+      : site.series.value(metric, m);
+    out.push({ minute: m, value, expected: e?.expected ?? null });
   }
   return out;
 }
