@@ -15,6 +15,7 @@ export const DASHBOARD_PAGES = [
   '/catalog',
   '/reports',
   '/customers',
+  '/recommendations',
   '/alerts',
   '/logs',
   '/admin',

@@ -30,6 +30,7 @@ import { registerLogRoutes } from './routes-logs.js';
 import { registerOpsRoutes } from './routes-ops.js';
 import { registerOrderRoutes } from './routes-orders.js';
 import { registerRealtimeRoutes } from './routes-realtime.js';
+import { type RecsDeps, registerRecsRoutes } from './routes-recs.js';
 import { registerReportRoutes } from './routes-reports.js';
 import { registerScheduleRoutes, type ScheduleDeps } from './routes-schedules.js';
 import { registerSqlRoutes } from './routes-sql.js';
@@ -55,6 +56,8 @@ export interface ServerDeps {
   alerting: AlertDeps;
   /** Log ingest and search (absent in servers built without it). */
   logs?: LogsService;
+  /** Recommendations: the served models and retraining (absent in servers built without them). */
+  recs?: RecsDeps;
   ready: () => { ready: boolean; checks: Record<string, boolean> };
   trackerJs: string;
 }
@@ -197,6 +200,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerOpsRoutes(app, deps);
   registerOrderRoutes(app, deps);
   registerLogRoutes(app, deps);
+  if (deps.recs) registerRecsRoutes(app, deps, deps.recs);
   registerWebRoutes(app);
   return app;
 }

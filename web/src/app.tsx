@@ -10,6 +10,7 @@ import { LoginPage } from './login-page';
 import { LogsPage } from './logs-page';
 import { OpsPage } from './ops-page';
 import { isRange, RANGES, type RangeId } from './ranges';
+import { RecommendationsPage } from './recommendations-page';
 import { ReportsPage } from './reports-page';
 import { queryParam, setQueryParam, useRoute } from './router';
 import { SqlPage } from './sql-page';
@@ -43,6 +44,8 @@ export function App() {
     if (session && page === 'admin' && !session.permissions.admin) go('live', true);
     // Customer data is personal: analysts and admins only (the API says the same).
     if (session && page === 'customers' && !session.permissions.query) go('live', true);
+    // Recommendations come from customers' behaviour: the same people (the API says the same).
+    if (session && page === 'recommendations' && !session.permissions.query) go('live', true);
     // Log lines carry client addresses: analysts and admins only (the API says the same).
     if (session && page === 'logs' && !session.permissions.query) go('live', true);
   }, [session, page, go]);
@@ -112,6 +115,18 @@ export function App() {
               }}
             >
               Customers
+            </a>
+          )}
+          {session.permissions.query && (
+            <a
+              href="/recommendations"
+              aria-current={page === 'recommendations' ? 'page' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                go('recommendations');
+              }}
+            >
+              Recommendations
             </a>
           )}
           <a
@@ -239,6 +254,8 @@ export function App() {
         <OpsPage theme={theme.effective} onUnauthorized={signedOut} />
       ) : page === 'customers' && site && session.permissions.query ? (
         <CustomerPage key={site} site={site} onUnauthorized={signedOut} />
+      ) : page === 'recommendations' && site && session.permissions.query ? (
+        <RecommendationsPage key={site} site={site} session={session} onUnauthorized={signedOut} />
       ) : page === 'logs' && site && session.permissions.query ? (
         <LogsPage key={site} site={site} theme={theme.effective} onUnauthorized={signedOut} />
       ) : page === 'alerts' && site ? (

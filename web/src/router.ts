@@ -7,6 +7,7 @@ export type Page =
   | 'catalog'
   | 'reports'
   | 'customers'
+  | 'recommendations'
   | 'alerts'
   | 'logs'
   | 'admin'
@@ -19,6 +20,7 @@ const PATHS: Record<Page, string> = {
   catalog: '/catalog',
   reports: '/reports',
   customers: '/customers',
+  recommendations: '/recommendations',
   alerts: '/alerts',
   logs: '/logs',
   admin: '/admin',
