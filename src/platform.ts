@@ -13,7 +13,9 @@ import type { Config } from './config/schema.js';
 import { DailySalt } from './events/salts.js';
 import { LAKE_TABLES } from './lake/lake.js';
 import { LakeWriter } from './lake/writer.js';
+import { type SyslogListener, startSyslog } from './logs/ingest/syslog.js';
 import { LogsService } from './logs/logs-service.js';
+import { compilePathPatterns } from './logs/parse/line-parser.js';
 import { openMetaDb } from './meta/meta-db.js';
 import { Mailer } from './notify/mailer.js';
 import { createMetrics } from './ops/metrics.js';
@@ -230,6 +232,29 @@ export async function startPlatform(config: Config): Promise<Platform> {
   alerts.start();
   await detection.start();
   await logs.start();
+  // Syslog: off by default; it has no credential, so only peers in allowNetworks are heard.
+  let syslog: SyslogListener | null = null;
+  const sl = config.logs.syslog;
+  if (sl.enabled) {
+    if (!sites.get(sl.site))
+      throw new Error(
+        `logs.syslog.site: no site "${sl.site}"; add it with \`storepulse sites add ${sl.site}\``,
+      );
+    syslog = await startSyslog({
+      ...sl,
+      siteId: sl.site,
+      enrich: {
+        anonymizeIp: config.ingest.anonymizeIp,
+        pathPatterns: compilePathPatterns(config.logs.pathPatterns),
+      },
+      append: (records) => logs.append(records),
+      registry: metrics.registry,
+      onError: (err) => app.log.warn({ err: err.message }, 'syslog'),
+      onRefused: (transport, address) =>
+        app.log.warn({ transport, address }, 'syslog peer refused (not in logs.syslog.allowNetworks)'),
+    });
+    app.log.info({ host: sl.host, udp: syslog.udpPort, tcp: syslog.tcpPort }, 'syslog listening');
+  }
   scheduler.start();
   // Roll up the lake's days now rather than on the first report (a big import takes a while).
   reports.refresh(null, '9999-12-31').catch((err) => app.log.warn({ err: err.message }, 'reports'));
@@ -261,6 +286,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     async stop() {
       clearInterval(retention);
       await app.close();
+      await syslog?.stop();
       await realtime.stop();
       await orders.stop();
       scheduler.stop();

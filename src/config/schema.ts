@@ -252,6 +252,43 @@ export const ConfigSchema = T.Object(
           ),
           { default: {}, description: 'tighter retention per log source, e.g. {"debug": {"maxAgeDays": 2}}' },
         ),
+        syslog: T.Object(
+          {
+            enabled: T.Boolean({
+              default: false,
+              description: 'listen for syslog (RFC 5424 and 3164) over UDP and TCP',
+            }),
+            host: T.String({
+              default: '127.0.0.1',
+              description: 'address the syslog listeners bind to (syslog has no credential: widen with care)',
+            }),
+            udpPort: T.Integer({
+              minimum: 0,
+              maximum: 65535,
+              default: 5514,
+              description: 'syslog UDP port (0 = no UDP)',
+            }),
+            tcpPort: T.Integer({
+              minimum: 0,
+              maximum: 65535,
+              default: 5514,
+              description: 'syslog TCP port (0 = no TCP)',
+            }),
+            site: T.String({ default: 'default', description: 'site id the syslog lines belong to' }),
+            source: T.String({ default: 'syslog', description: 'source name of syslog lines' }),
+            allowNetworks: T.Array(T.String({ pattern: '^[0-9a-fA-F.:]+(/\\d{1,3})?$' }), {
+              default: ['127.0.0.0/8', '::1/128'],
+              description:
+                'CIDR ranges syslog senders may come from; others are refused (default loopback only)',
+            }),
+            maxMessageBytes: T.Integer({
+              minimum: 480,
+              default: 65_536,
+              description: 'longer syslog frames are cut to this and flagged (parse_error "truncated")',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
