@@ -2,6 +2,7 @@
 import { Argument, Command, Option } from 'commander';
 import { ConfigError, configHelp, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { registerRecsCommands } from './recs-commands.js';
 
 /**
  * `storepulse` — one binary for the server and its tools. Each subcommand lives in its own
@@ -323,6 +324,8 @@ alerts
     const { alertsPower } = await import('./alerts.js');
     process.exitCode = await alertsPower(o);
   });
+
+registerRecsCommands(program, config);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof ConfigError) console.error(`storepulse: ${err.message}`);

@@ -1,0 +1,188 @@
+/**
+ * The arithmetic of implicit-feedback ALS (Hu, Koren & Volinsky 2008), on flat typed arrays so
+ * it runs unchanged in worker threads over SharedArrayBuffers.
+ *
+ * For one user u with the item factors Y fixed, the exact update is
+ *   x_u = (YᵀY + λI + Σ_{i∈u} (c_ui − 1) y_i y_iᵀ)⁻¹ Σ_{i∈u} c_ui y_i,   c_ui = 1 + α·w_ui
+ * (preference p_ui = 1 for every observed pair). YᵀY is shared by all users, so each solve
+ * only touches the user's own items. Like the `implicit` library's CG solver, we do not
+ * invert: a few conjugate-gradient steps warm-started from the previous x_u converge to it.
+ * Items are the same with the roles swapped (the transposed matrix, X fixed).
+ */
+
+export interface CsrView {
+  indptr: Int32Array;
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+/** Upper-triangle-mirrored Gram matrix contribution of rows [start, end) of F (rows × f), added into G (f × f). */
+export function addGram(F: Float32Array, f: number, start: number, end: number, G: Float64Array): void {
+  for (let r = start; r < end; r++) {
+    const o = r * f;
+    for (let a = 0; a < f; a++) {
+      const va = F[o + a];
+      if (va === 0) continue;
+      const ga = a * f;
+      for (let b = a; b < f; b++) G[ga + b] += va * F[o + b];
+    }
+  }
+}
+
+/** Fills the lower triangle from the upper one. */
+export function mirrorGram(G: Float64Array, f: number): void {
+  for (let a = 0; a < f; a++) for (let b = a + 1; b < f; b++) G[b * f + a] = G[a * f + b];
+}
+
+export interface SolveParams {
+  f: number;
+  alpha: number;
+  lambda: number;
+  cgSteps: number;
+}
+
+/** Scratch vectors for one thread. */
+export function scratch(f: number) {
+  return {
+    x: new Float64Array(f),
+    r: new Float64Array(f),
+    p: new Float64Array(f),
+    ap: new Float64Array(f),
+  };
+}
+
+/**
+ * Updates X's rows [start, end) in place: for each row, `cgSteps` conjugate-gradient steps on
+ * (G + λI + Σ (c−1) y yᵀ) x = Σ c y, starting from the current X row. G = YᵀY.
+ */
+export function solveRows(
+  m: CsrView,
+  Y: Float32Array,
+  X: Float32Array,
+  G: Float64Array,
+  start: number,
+  end: number,
+  o: SolveParams,
+  s = scratch(o.f),
+): void {
+  const { f, alpha, lambda, cgSteps } = o;
+  const { x, r, p, ap } = s;
+  const { indptr, indices, values } = m;
+  for (let u = start; u < end; u++) {
+    const xo = u * f;
+    for (let a = 0; a < f; a++) x[a] = X[xo + a];
+    // r = b − A x, with A = G + λI + Σ (c−1) y yᵀ and b = Σ c y.
+    for (let a = 0; a < f; a++) {
+      let acc = 0;
+      const ga = a * f;
+      for (let b = 0; b < f; b++) acc += G[ga + b] * x[b];
+      r[a] = -acc - lambda * x[a];
+    }
+    const k0 = indptr[u];
+    const k1 = indptr[u + 1];
+    for (let k = k0; k < k1; k++) {
+      const c = 1 + alpha * values[k];
+      const yo = indices[k] * f;
+      let yx = 0;
+      for (let a = 0; a < f; a++) yx += Y[yo + a] * x[a];
+      const coef = c - (c - 1) * yx;
+      for (let a = 0; a < f; a++) r[a] += coef * Y[yo + a];
+    }
+    let rsOld = 0;
+    for (let a = 0; a < f; a++) {
+      p[a] = r[a];
+      rsOld += r[a] * r[a];
+    }
+    if (rsOld < 1e-20) continue;
+    for (let it = 0; it < cgSteps; it++) {
+      // ap = A p
+      for (let a = 0; a < f; a++) {
+        let acc = 0;
+        const ga = a * f;
+        for (let b = 0; b < f; b++) acc += G[ga + b] * p[b];
+        ap[a] = acc + lambda * p[a];
+      }
+      for (let k = k0; k < k1; k++) {
+        const cm1 = alpha * values[k];
+        const yo = indices[k] * f;
+        let yp = 0;
+        for (let a = 0; a < f; a++) yp += Y[yo + a] * p[a];
+        const coef = cm1 * yp;
+        for (let a = 0; a < f; a++) ap[a] += coef * Y[yo + a];
+      }
+      let pap = 0;
+      for (let a = 0; a < f; a++) pap += p[a] * ap[a];
+      if (pap <= 0) break;
+      const step = rsOld / pap;
+      let rsNew = 0;
+      for (let a = 0; a < f; a++) {
+        x[a] += step * p[a];
+        r[a] -= step * ap[a];
+        rsNew += r[a] * r[a];
+      }
+      if (rsNew < 1e-20) break;
+      const beta = rsNew / rsOld;
+      for (let a = 0; a < f; a++) p[a] = r[a] + beta * p[a];
+      rsOld = rsNew;
+    }
+    for (let a = 0; a < f; a++) X[xo + a] = x[a];
+  }
+}
+
+/**
+ * The weighted loss of rows [start, end):
+ *   Σ_u Σ_i c_ui (p_ui − x_uᵀy_i)² + λ Σ_u |x_u|²
+ * computed without touching the zeros: Σ over all items of (x·y)² is xᵀ G x, and each observed
+ * pair corrects its term from (x·y)² to c (1 − x·y)².
+ */
+export function lossRows(
+  m: CsrView,
+  Y: Float32Array,
+  X: Float32Array,
+  G: Float64Array,
+  start: number,
+  end: number,
+  o: SolveParams,
+): number {
+  const { f, alpha, lambda } = o;
+  const { indptr, indices, values } = m;
+  let loss = 0;
+  for (let u = start; u < end; u++) {
+    const xo = u * f;
+    let xgx = 0;
+    let xx = 0;
+    for (let a = 0; a < f; a++) {
+      let acc = 0;
+      const ga = a * f;
+      for (let b = 0; b < f; b++) acc += G[ga + b] * X[xo + b];
+      xgx += acc * X[xo + a];
+      xx += X[xo + a] * X[xo + a];
+    }
+    loss += xgx + lambda * xx;
+    for (let k = indptr[u]; k < indptr[u + 1]; k++) {
+      const c = 1 + alpha * values[k];
+      const yo = indices[k] * f;
+      let yx = 0;
+      for (let a = 0; a < f; a++) yx += Y[yo + a] * X[xo + a];
+      loss += c * (1 - yx) * (1 - yx) - yx * yx;
+    }
+  }
+  return loss;
+}
+
+/** Splits rows into `parts` contiguous ranges of about equal work (rows plus non-zeros). */
+export function splitRows(indptr: Int32Array, parts: number, rowCost = 8): [number, number][] {
+  const rows = indptr.length - 1;
+  const total = indptr[rows] + rows * rowCost;
+  const out: [number, number][] = [];
+  let start = 0;
+  for (let p = 1; p <= parts; p++) {
+    const target = (total * p) / parts;
+    let end = start;
+    if (p === parts) end = rows;
+    else while (end < rows && indptr[end] + end * rowCost < target) end++;
+    out.push([start, end]);
+    start = end;
+  }
+  return out;
+}

@@ -1,0 +1,206 @@
+import { Worker } from 'node:worker_threads';
+import {
+  addGram,
+  lossRows,
+  mirrorGram,
+  type SolveParams,
+  scratch,
+  solveRows,
+  splitRows,
+} from './als-core.js';
+import type { WorkerInit, WorkerTask } from './als-worker.js';
+import { type Csr, transpose } from './interactions.js';
+import { type AlsParams, DEFAULT_ALS } from './params.js';
+
+export { type AlsParams, DEFAULT_ALS };
+
+/**
+ * Implicit ALS training: alternates user and item solves (conjugate gradient, see als-core.ts),
+ * with the rows split across worker threads that share the matrices and factors through
+ * SharedArrayBuffers. `threads: 1` runs everything on the calling thread (the benchmark's
+ * baseline, and small test matrices).
+ */
+
+export interface AlsModel {
+  factors: number;
+  /** users × factors, row-major. */
+  X: Float32Array;
+  /** items × factors, row-major. */
+  Y: Float32Array;
+}
+
+export interface IterationInfo {
+  iteration: number;
+  iterations: number;
+  /** Weighted squared error + regularisation, divided by the confidence mass (lower is better). */
+  loss: number;
+  seconds: number;
+}
+
+function shared<T extends Int32Array | Float32Array | Float64Array>(
+  Ctor: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number },
+  src: ArrayLike<number> | number,
+): T {
+  const n = typeof src === 'number' ? src : src.length;
+  const out = new Ctor(new SharedArrayBuffer(Math.max(1, n) * Ctor.BYTES_PER_ELEMENT));
+  if (typeof src !== 'number') out.set(src);
+  return out;
+}
+
+/** Small uniform random numbers from a seeded generator (mulberry32), so training is reproducible. */
+function initFactors(out: Float32Array, seed: number, scale: number): void {
+  let a = seed >>> 0 || 1;
+  for (let k = 0; k < out.length; k++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[k] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * scale;
+  }
+}
+
+function workerUrl(): { code: string } | URL {
+  // Under tsx (tests, the CLI) the worker is a .ts file that needs tsx's loader registered in
+  // the worker too; a built copy runs the .js directly.
+  if (import.meta.url.endsWith('.ts')) {
+    const file = new URL('./als-worker.ts', import.meta.url).href;
+    const api = import.meta.resolve('tsx/esm/api');
+    return {
+      code: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(file)}); })`,
+    };
+  }
+  return new URL('./als-worker.js', import.meta.url);
+}
+
+class Pool {
+  private workers: Worker[] = [];
+  async start(n: number, init: WorkerInit): Promise<void> {
+    const target = workerUrl();
+    for (let i = 0; i < n; i++) {
+      const w = target instanceof URL ? new Worker(target) : new Worker(target.code, { eval: true });
+      w.unref();
+      this.workers.push(w);
+    }
+    await Promise.all(this.workers.map((w) => this.call(w, { init })));
+  }
+  private call(w: Worker, msg: unknown): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: Record<string, unknown>) => {
+        w.off('error', onError);
+        resolve(m);
+      };
+      const onError = (e: Error) => {
+        w.off('message', onMessage);
+        reject(e);
+      };
+      w.once('message', onMessage);
+      w.once('error', onError);
+      w.postMessage(msg);
+    });
+  }
+  run(tasks: WorkerTask[]): Promise<Record<string, unknown>[]> {
+    return Promise.all(tasks.map((task, i) => this.call(this.workers[i % this.workers.length], { task })));
+  }
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Trains user and item factors for the user × item matrix `m`. */
+export async function trainAls(
+  m: Csr,
+  p: AlsParams = DEFAULT_ALS,
+  onIteration?: (i: IterationInfo) => void,
+): Promise<AlsModel> {
+  const f = p.factors;
+  const t = transpose(m);
+  const users = {
+    indptr: shared(Int32Array, m.indptr),
+    indices: shared(Int32Array, m.indices),
+    values: shared(Float32Array, m.values),
+  };
+  const items = {
+    indptr: shared(Int32Array, t.indptr),
+    indices: shared(Int32Array, t.indices),
+    values: shared(Float32Array, t.values),
+  };
+  const X = shared(Float32Array, m.rows * f);
+  const Y = shared(Float32Array, m.cols * f);
+  initFactors(Y, p.seed, 0.01);
+  const G = shared(Float64Array, f * f);
+  const params: SolveParams = { f, alpha: p.alpha, lambda: p.lambda, cgSteps: p.cgSteps };
+
+  let mass = 0;
+  for (let k = 0; k < m.values.length; k++) mass += 1 + p.alpha * m.values[k];
+  const norm = mass + m.rows * m.cols - m.values.length;
+
+  const threads = Math.max(1, Math.min(p.threads, m.rows));
+  const pool = threads > 1 ? new Pool() : undefined;
+  const userParts = splitRows(users.indptr, threads);
+  const itemParts = splitRows(items.indptr, threads);
+  const rowParts = (rows: number): [number, number][] =>
+    Array.from({ length: threads }, (_, i) => [
+      Math.floor((rows * i) / threads),
+      Math.floor((rows * (i + 1)) / threads),
+    ]);
+
+  const gram = async (side: 'users' | 'items') => {
+    G.fill(0);
+    const F = side === 'users' ? X : Y;
+    if (!pool) addGram(F, f, 0, F.length / f, G);
+    else {
+      const parts = await pool.run(
+        rowParts(F.length / f).map(([start, end]) => ({ kind: 'gram', side, start, end })),
+      );
+      for (const r of parts) {
+        const g = r.gram as Float64Array;
+        for (let k = 0; k < g.length; k++) G[k] += g[k];
+      }
+    }
+    mirrorGram(G, f);
+  };
+  const solve = async (side: 'users' | 'items') => {
+    const parts = side === 'users' ? userParts : itemParts;
+    if (!pool) {
+      const s = scratch(f);
+      for (const [a, b] of parts) {
+        if (side === 'users') solveRows(users, Y, X, G, a, b, params, s);
+        else solveRows(items, X, Y, G, a, b, params, s);
+      }
+    } else {
+      await pool.run(parts.map(([start, end]) => ({ kind: 'solve', side, start, end })));
+    }
+  };
+  const loss = async (): Promise<number> => {
+    // G must hold YᵀY here.
+    let l = 0;
+    if (!pool) l = lossRows(users, Y, X, G, 0, m.rows, params);
+    else
+      for (const r of await pool.run(userParts.map(([start, end]) => ({ kind: 'loss', start, end }))))
+        l += r.loss as number;
+    for (let k = 0; k < Y.length; k++) l += p.lambda * Y[k] * Y[k];
+    return l / norm;
+  };
+
+  try {
+    await pool?.start(threads, { users, items, X, Y, G, params });
+    for (let it = 1; it <= p.iterations && m.rows > 0 && m.cols > 0; it++) {
+      const started = performance.now();
+      await gram('items');
+      await solve('users');
+      await gram('users');
+      await solve('items');
+      await gram('items');
+      const l = await loss();
+      onIteration?.({
+        iteration: it,
+        iterations: p.iterations,
+        loss: l,
+        seconds: (performance.now() - started) / 1000,
+      });
+    }
+  } finally {
+    await pool?.stop();
+  }
+  return { factors: f, X: new Float32Array(X), Y: new Float32Array(Y) };
+}
