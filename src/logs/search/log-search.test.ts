@@ -108,6 +108,66 @@ describe('log search over the real Apache log', () => {
   });
 });
 
+describe('first page of a free-text search', () => {
+  // Pages come from the newest FTS matches by stream position; lines that arrive late (an
+  // older position with a newer time) must still land where their time puts them.
+  const dir = mkdtempSync(join(tmpdir(), 'sp-logpage-'));
+  const index = new LogIndex(dir);
+  const parser = createLineParser('apache', { anonymizeIp: false, pathPatterns: compilePathPatterns([]) });
+  const lines = readFileSync(APACHE_LOG, 'utf8').split('\n').filter(Boolean);
+  const day = Date.UTC(2024, 0, 10);
+  before(() => {
+    // 30,000 lines of one day, positions in arrival order; every 97th line is "late": its time
+    // is late in the day although it arrived early, and every 1000th is among the newest times.
+    const batch = [];
+    for (let i = 0; i < 30_000; i++) {
+      const record = parser.line(lines[i % lines.length], { siteId: 's1', source: 'apache', receivedAt: 0 });
+      record.log_time = day + i * 2_000;
+      if (i % 97 === 5) record.log_time = day + 30_000 * 2_000 - (i % 7_000);
+      batch.push({ position: i + 1, record });
+    }
+    index.applyFromStream('logs', batch);
+  });
+  after(() => {
+    index.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('equals the exhaustive newest-first order for common and rare words, phrases and mixed queries', () => {
+    const db = index.days().map((d) => index.day(d))[0].db;
+    const exhaustive = (q: string, limit: number) => {
+      const c = compileQuery(q);
+      const parts = ["site_id = 's1'", 'id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)'];
+      if (c.sql) parts.push(`(${c.sql})`);
+      return (
+        db
+          .prepare(`SELECT id FROM logs WHERE ${parts.join(' AND ')} ORDER BY t DESC, id DESC LIMIT ?`)
+          .all(c.fts, ...c.params, limit) as { id: number }[]
+      ).map((r) => r.id);
+    };
+    for (const q of [
+      'GET',
+      'kibana',
+      '"Googlebot/2.1"',
+      'favicon*',
+      'GET AND status:404',
+      'elasticsearch AND bytes>10000',
+    ]) {
+      for (const page of [0, 3]) {
+        const got = searchLogs(index, { siteId: 's1', q, from: null, to: null }, page, 50).hits.map(
+          (h) => h.id,
+        );
+        const want = exhaustive(q, page * 50 + 50).slice(page * 50);
+        if (page === 0) assert.ok(want.length > 0, q);
+        assert.deepEqual(got, want, `${q} page ${page}`);
+      }
+    }
+    // The late lines are on the first page of a word they contain.
+    const first = searchLogs(index, { siteId: 's1', q: 'GET', from: null, to: null }, 0, 50).hits;
+    assert.ok(first.some((h) => h.id % 97 === 6));
+  });
+});
+
 describe('malformed queries', () => {
   const bad = (q: string, message: RegExp, position: number) => {
     assert.throws(

@@ -73,14 +73,11 @@ export interface SearchPage {
 
 export function searchLogs(index: LogIndex, req: SearchRequest, page = 0, size = 50): SearchPage {
   const started = performance.now();
-  const where = whereOf(req, compileQuery(req.q));
+  const compiled = compileQuery(req.q);
   const want = page * size + size + 1;
   const rows: Record<string, unknown>[] = [];
   for (const day of index.daysBetween(req.from, req.to)) {
-    const got = day.db
-      .prepare(`SELECT ${HIT_COLUMNS} FROM logs WHERE ${where.sql} ORDER BY t DESC, id DESC LIMIT ?`)
-      .all(...where.params, want - rows.length) as Record<string, unknown>[];
-    rows.push(...got);
+    rows.push(...pageOfDay(day, req, compiled, want - rows.length));
     if (rows.length >= want) break;
   }
   return {
@@ -90,6 +87,64 @@ export function searchLogs(index: LogIndex, req: SearchRequest, page = 0, size =
     hasMore: rows.length > page * size + size,
     tookMs: Math.round((performance.now() - started) * 10) / 10,
   };
+}
+
+/** FTS matches read per step of the newest-first walk; each further step reads four times more. */
+const FIRST_CANDIDATES = 2_000;
+/** More rows than this arriving out of time order send the page to the exhaustive query. */
+const MAX_LATE = 20_000;
+
+/**
+ * The newest `limit` matches of one day, by (t desc, id desc). Without free text the (site_id, t)
+ * index walks time backwards and stops after `limit`. With free text, materialising every FTS
+ * match first (a common word matches millions of lines) is what makes a first page slow, so the
+ * matches are read newest position first, K at a time — FTS5 walks its doclists backwards and
+ * stops — and the page comes from those candidates. Ids are stream positions, so this is exact
+ * once rows that arrived late are accounted for: every FTS match with id ≥ a (the smallest
+ * candidate id) is a candidate, and a match with id < a can only belong on the page if its time is
+ * at least that of the page's last row, so those rows (t ≥ that time and id < a: few, as lines
+ * arrive roughly in time order) are checked one by one.
+ */
+function pageOfDay(day: DayIndex, req: SearchRequest, c: Compiled, limit: number): Record<string, unknown>[] {
+  const exhaustive = () => {
+    const where = whereOf(req, c);
+    return day.db
+      .prepare(`SELECT ${HIT_COLUMNS} FROM logs WHERE ${where.sql} ORDER BY t DESC, id DESC LIMIT ?`)
+      .all(...where.params, limit) as Record<string, unknown>[];
+  };
+  if (!c.fts) return exhaustive();
+  const rest = whereOf(req, { ...c, fts: null });
+  const candidates = day.db.prepare(
+    `SELECT ${HIT_COLUMNS} FROM logs WHERE ${rest.sql} AND id IN ` +
+      '(SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY t DESC, id DESC LIMIT ?',
+  );
+  const span = day.db.prepare(
+    'SELECT count(*) AS n, min(rowid) AS a FROM (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? ORDER BY rowid DESC LIMIT ?)',
+  );
+  for (let k = FIRST_CANDIDATES; ; k *= 4) {
+    const { n, a } = span.get(c.fts, k) as { n: number; a: number | null };
+    const got = candidates.all(...rest.params, c.fts, k, limit) as Record<string, unknown>[];
+    // Fewer FTS matches than asked for: every match was a candidate, so the page is exact.
+    if (n < k || a === null) return got;
+    if (got.length < limit) continue; // not enough candidates pass the other conditions yet
+    const last = got[got.length - 1] as { t: number };
+    const late = day.db
+      .prepare(`SELECT id FROM logs WHERE ${rest.sql} AND t >= ? AND id < ? LIMIT ${MAX_LATE + 1}`)
+      .all(...rest.params, last.t, a) as { id: number }[];
+    if (late.length === 0) return got;
+    if (late.length > MAX_LATE) return exhaustive();
+    // `rowid = ?` next to MATCH ignores the bound rowid (SQLite 3.53, a plain number parameter); a range does not.
+    const matches = day.db.prepare(
+      'SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? AND rowid BETWEEN ? AND ?',
+    );
+    const fetch = day.db.prepare(`SELECT ${HIT_COLUMNS} FROM logs WHERE id = ?`);
+    const extra = late
+      .filter((r) => matches.get(c.fts, r.id, r.id) !== undefined)
+      .map((r) => fetch.get(r.id) as Record<string, unknown>);
+    return [...got, ...extra]
+      .sort((x, y) => (y.t as number) - (x.t as number) || (y.id as number) - (x.id as number))
+      .slice(0, limit);
+  }
 }
 
 const INTERVALS = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10800, 43200, 86400, 604800].map((s) => s * 1000);
