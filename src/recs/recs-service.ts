@@ -67,6 +67,12 @@ interface Served {
   trainedUntil: number;
 }
 
+/** Events up to here are in the model: its range's end, or (open range) when training started. */
+function trainedUntil(info: ModelInfo): number {
+  const to = Date.parse(info.to);
+  return Number.isFinite(to) ? to : Date.parse(info.trainedAt) - info.trainSeconds * 1000;
+}
+
 export class RecsService {
   private readonly served = new Map<string, Served>();
   /** Version last attempted per site, so a broken version is not reloaded on every poll. */
@@ -120,7 +126,7 @@ export class RecsService {
       .load(siteId, version)
       .then((model) => {
         // The one point where serving changes model: everything above ran on the side.
-        this.served.set(siteId, { model, trainedUntil: Date.parse(model.info.to) });
+        this.served.set(siteId, { model, trainedUntil: trainedUntil(model.info) });
         this.opts.onLoad?.(model.info, performance.now() - started);
       })
       .catch((err: Error) => this.opts.onError?.(err, siteId, version))

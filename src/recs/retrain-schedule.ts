@@ -48,7 +48,7 @@ const KEEP_JOBS = 20;
 const PROGRESS_LINES = 30;
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** `node [--import tsx] <storepulse cli> -c <file> -d <dataDir> recs train --site … --days …`. */
+/** `node [--import tsx] <storepulse cli> -c <file> -d <dataDir> recs train --site … --from <days ago>`. */
 export function storepulseCommand(job: TrainJob, configFile: string, dataDir: string) {
   const ts = join(here, '..', 'cli', 'main.ts');
   const js = join(here, '..', 'cli', 'main.js');
@@ -68,8 +68,8 @@ export function storepulseCommand(job: TrainJob, configFile: string, dataDir: st
       'train',
       '--site',
       job.siteId,
-      '--days',
-      String(job.days),
+      '--from',
+      new Date(Date.parse(job.startedAt) - job.days * 86_400_000).toISOString(),
     ],
   };
 }

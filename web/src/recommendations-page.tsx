@@ -272,7 +272,7 @@ function ModelFacts({ m }: { m: ModelInfo }) {
       </dd>
       <dt>Events from</dt>
       <dd>
-        {fmtDate(m.from)} to {fmtDate(m.to)}
+        {m.from ? fmtDate(m.from) : 'the lake’s start'} to {m.to ? fmtDate(m.to) : 'the training'}
       </dd>
       <dt>Size</dt>
       <dd data-testid="recs-model-size">
