@@ -92,6 +92,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     { topic: TOPICS.events, group: 'detect' },
     { topic: TOPICS.logs, group: 'lake' },
     { topic: TOPICS.logs, group: 'logs-index' },
+    { topic: TOPICS.logs, group: 'log-metrics' },
   ]);
   const writer = await LakeWriter.open(config.dataDir);
   let logSinkError = (err: Error) => console.error('lake sink:', err.message);
@@ -115,7 +116,14 @@ export async function startPlatform(config: Config): Promise<Platform> {
   );
   // Log analytics: the `logs` topic → lake table and per-day full-text index (src/logs).
   let logLogsError = (err: Error) => console.error('logs:', err.message);
-  const logs = new LogsService({ config, log, writer, onError: (err) => logLogsError(err) });
+  const logs = new LogsService({
+    config,
+    log,
+    writer,
+    // Log metrics feed the 5xx and failed-login rules; evaluations only come after start().
+    onEvaluation: (e) => alerts.evaluate(e),
+    onError: (err) => logLogsError(err),
+  });
   const sandbox = await QuerySandbox.open({
     dataDir: config.dataDir,
     timeoutMs: config.query.timeoutMs,

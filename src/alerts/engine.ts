@@ -8,6 +8,7 @@ import { DAY, floorMinute, MINUTE, type MinuteFacts } from './detectors/series.j
 import type { ThresholdRule } from './detectors/threshold.js';
 import type { Offender } from './detectors/traffic.js';
 import { loadLakeHistory } from './lake-history.js';
+import { withLogsQuery } from './logs-query.js';
 import {
   DEFAULT_SETTINGS,
   DEFAULT_SITE_OPTIONS,
@@ -307,7 +308,7 @@ export class DetectionEngine {
     return {
       emit: (e: Evaluation) => {
         try {
-          this.o.onEvaluation(e);
+          this.o.onEvaluation(withLogsQuery(e));
         } catch (err) {
           this.o.onError(
             new Error(`detect: onEvaluation failed for ${e.rule}/${e.site}: ${(err as Error).message}`),

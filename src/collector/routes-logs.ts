@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Site } from '../auth/sites.js';
 import { parseBulk } from '../logs/ingest/es-bulk.js';
 import type { LogsService } from '../logs/logs-service.js';
+import { logMetrics } from '../logs/metrics/metrics-query.js';
 import { histogramOf, type SearchRequest, searchLogs, topValues } from '../logs/search/log-search.js';
 import { LogQueryError } from '../logs/search/query-text.js';
 import { authenticate } from './routes-auth.js';
@@ -215,6 +216,39 @@ export function registerLogRoutes(app: FastifyInstance, deps: ServerDeps): void 
     const r = searchRequest(deps, req.query);
     return answer(() => topValues(service(deps).index, r));
   });
+  // Log metrics: requests, status classes, bytes and latency percentiles per step, by host or path group.
+  app.get<{
+    Params: { site: string };
+    Querystring: { from?: string; to?: string; by?: string; step?: string; limit?: string };
+  }>('/api/v1/sites/:site/logs/metrics', async (req) => {
+    authenticate(deps, req, { role: 'analyst' });
+    if (!deps.sites.get(req.params.site)) throw new HttpError(404, `no site "${req.params.site}"`);
+    const { by } = req.query;
+    if (by !== undefined && by !== '' && by !== 'host' && by !== 'path_group')
+      throw new HttpError(400, 'by must be host or path_group');
+    const to = timeParam(req.query.to, 'to') ?? Date.now();
+    const from = timeParam(req.query.from, 'from') ?? to - 3_600_000;
+    if (from >= to) throw new HttpError(400, 'from must be before to');
+    const step = req.query.step ? stepParam(req.query.step) : null;
+    return logMetrics(service(deps).metrics.store, {
+      site: req.params.site,
+      from,
+      to,
+      by: by === 'host' || by === 'path_group' ? by : null,
+      step,
+      limit: intParam(req.query.limit, 'limit', 10, 100) || 10,
+    });
+  });
+}
+
+/** `60`, `60s`, `5m`, `1h` or a number of ms ≥ 60000: a step of whole minutes. */
+function stepParam(v: string): number {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new HttpError(400, `step must look like 1m, 5m, 1h or 300s, not "${v}"`);
+  const n = Number(m[1]);
+  const ms = m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
+  if (ms < 60_000) throw new HttpError(400, 'step must be at least 1m (metrics are per minute)');
+  return ms;
 }
 
 /** Elasticsearch clients (8.x) check this header to know they talk to Elasticsearch. */

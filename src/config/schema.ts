@@ -236,6 +236,11 @@ export const ConfigSchema = T.Object(
           default: 30,
           description: 'drop whole days of the log index older than this (0 = keep)',
         }),
+        loginPattern: T.String({
+          default: '/(login|signin|sign-in|sign_in|auth)(/|$)',
+          description:
+            'regular expression (case-insensitive) for login paths in logs: a POST there answered 401/403 counts as a failed login',
+        }),
         retentionMaxBytes: T.Integer({
           minimum: 0,
           default: 20 * 1024 ** 3,

@@ -1,3 +1,4 @@
+import type { Evaluation } from '../alerts/types.js';
 import type { Config } from '../config/schema.js';
 import { LAKE_TABLES } from '../lake/lake.js';
 import type { LakeWriter } from '../lake/writer.js';
@@ -6,6 +7,7 @@ import { type EventLog, TOPICS } from '../stream/event-log.js';
 import { LogIndex, logsIndexDir, type RetentionPolicy } from './index/log-index.js';
 import { LogIndexSink } from './index/log-index-sink.js';
 import type { LogRecord } from './log-record.js';
+import { LogMetrics } from './metrics/log-metrics.js';
 import {
   compilePathPatterns,
   createLineParser,
@@ -17,18 +19,22 @@ export interface LogsServiceOptions {
   config: Config;
   log: EventLog;
   writer: LakeWriter;
+  /** Evaluations of the 5xx and failed-login rules on log metrics (the alert manager). */
+  onEvaluation?: (e: Evaluation) => void;
   onError?: (err: Error) => void;
 }
 
 /**
  * Log analytics, assembled: parsers configured once, `append` (records → the `logs` topic,
  * acknowledged when durable), and two consumers of that topic — the lake sink (`logs` table)
- * and the full-text index — plus hourly retention of the index.
+ * and the full-text index — plus log metrics (per-minute requests, status classes, latency,
+ * failed logins, feeding the 5xx and failed-login rules) and hourly retention of the index.
  */
 export class LogsService {
   readonly index: LogIndex;
   readonly indexSink: LogIndexSink;
   readonly lakeSink: LakeSink;
+  readonly metrics: LogMetrics;
   private readonly parsers = new Map<string, LineParser>();
   private readonly enrich;
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -50,6 +56,16 @@ export class LogsService {
       flushIntervalMs: config.lake.flushIntervalMs,
       flushMaxRecords: config.lake.flushMaxRecords,
       compactAfterMinutes: config.lake.compactAfterMinutes,
+      onError: o.onError,
+    });
+    this.metrics = new LogMetrics({
+      log: o.log,
+      dataDir: config.dataDir,
+      topic: TOPICS.logs,
+      loginPattern: config.logs.loginPattern,
+      allowedLatenessMs: config.realtime.allowedLatenessMs,
+      retentionDays: Math.max(37, config.logs.retentionDays),
+      onEvaluation: o.onEvaluation,
       onError: o.onError,
     });
   }
@@ -82,6 +98,7 @@ export class LogsService {
   async start(): Promise<void> {
     await this.lakeSink.start();
     await this.indexSink.start();
+    await this.metrics.start();
     this.retentionTimer = setInterval(() => {
       try {
         this.index.enforceRetention(this.retention);
@@ -93,11 +110,12 @@ export class LogsService {
   }
 
   get ready(): boolean {
-    return this.lakeSink.ready && this.indexSink.ready;
+    return this.lakeSink.ready && this.indexSink.ready && this.metrics.ready;
   }
 
   async stop(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.metrics.stop();
     await this.indexSink.stop();
     await this.lakeSink.stop();
     this.index.close();
