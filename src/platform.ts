@@ -25,6 +25,9 @@ import { removeStaleExports } from './query/result-export.js';
 import { QuerySandbox } from './query/sandbox.js';
 import { createQueryServices } from './query/services.js';
 import { RealtimeProcessor } from './realtime/processor.js';
+import { StoreModelSource } from './recs/recs-model-source.js';
+import { RecsService } from './recs/recs-service.js';
+import { RetrainScheduler } from './recs/retrain-schedule.js';
 import { ReportEngine } from './reports/engine.js';
 import { ReportScheduler } from './reports/scheduler.js';
 import { ReportSchedules } from './reports/schedules.js';
@@ -195,6 +198,29 @@ export async function startPlatform(config: Config): Promise<Platform> {
     onError: (err) => logDetectError(err),
   });
 
+  // Recommendations: the current model of each site in memory, reloaded when training writes a
+  // new version; training runs in a child process (src/recs/retrain-schedule.ts).
+  let logRecs: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void } = {
+    info: () => {},
+    warn: (o, m) => console.error('recs:', m, o),
+  };
+  const recsService = new RecsService({
+    source: new StoreModelSource(config.dataDir),
+    sites: () => sites.list().map((s) => s.id),
+    orders: orders.store,
+    pollMs: config.recs.reloadSeconds * 1000,
+    onLoad: (info, ms) =>
+      logRecs.info({ site: info.siteId, version: info.version, ms: Math.round(ms) }, 'recs model loaded'),
+    onError: (err, site, version) =>
+      logRecs.warn({ site, version, err: err.message }, 'recs model not loaded'),
+  });
+  const retrain = new RetrainScheduler({
+    config,
+    sites: () => sites.list().map((s) => s.id),
+    onTrained: (site) => recsService.refresh(site),
+    log: { info: (o, m) => logRecs.info(o, m), warn: (o, m) => logRecs.warn(o, m) },
+  });
+
   const app = await buildServer({
     config,
     log,
@@ -212,6 +238,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     scheduling: { schedules, scheduler, reports },
     alerting: { manager: alerts.manager, notifier: alerts.notifier, detection },
     logs,
+    recs: { service: recsService, retrain },
     trackerJs: trackerSource(),
     ready: () => {
       const checks = {
@@ -264,6 +291,9 @@ export async function startPlatform(config: Config): Promise<Platform> {
     app.log.info({ host: sl.host, udp: syslog.udpPort, tcp: syslog.tcpPort }, 'syslog listening');
   }
   scheduler.start();
+  logRecs = app.log;
+  await recsService.start();
+  retrain.start();
   // Roll up the lake's days now rather than on the first report (a big import takes a while).
   reports.refresh(null, '9999-12-31').catch((err) => app.log.warn({ err: err.message }, 'reports'));
 
@@ -294,6 +324,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
     async stop() {
       clearInterval(retention);
       await app.close();
+      recsService.stop();
+      await retrain.stop();
       await syslog?.stop();
       await realtime.stop();
       await orders.stop();
