@@ -2,6 +2,7 @@ import { type FormEvent, useRef, useState } from 'react';
 import { fmtWhen, InlineError } from './admin-widgets';
 import { AlertChart } from './alert-charts';
 import { Evidence } from './alert-evidence';
+import { AlertLogsLink } from './alert-logs-link';
 import { type Alert, alertsApi, type Matchers } from './alerts-api';
 import type { Session } from './api-types';
 import { useApiAction } from './use-api-action';
@@ -89,6 +90,7 @@ function AlertDetail(props: Props & { alert: Alert }) {
       <p className="muted small">
         Labels: <code>{labelText(alert.labels) || '—'}</code> · last seen {fmtWhen(alert.lastSeen, 'second')}
       </p>
+      {session.permissions.query && <AlertLogsLink alert={alert} />}
       <Evidence evidence={alert.evidence} />
       {canAct && (
         <div className="row-actions alert-actions">

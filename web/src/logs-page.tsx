@@ -9,6 +9,7 @@ import {
   LogQueryFailed,
   logsApi,
 } from './logs-api';
+import { LogMetricsPanel } from './logs-metrics-panel';
 import {
   addFilter,
   highlightPattern,
@@ -317,6 +318,13 @@ export function LogsPage(props: { site: string; theme: string; onUnauthorized: (
               }}
             />
           </section>
+          <LogMetricsPanel
+            site={site}
+            from={query.from}
+            to={query.to}
+            theme={props.theme}
+            onUnauthorized={onUnauthorized}
+          />
           <div className="logs-body">
             <LogsSidebar tops={tops} total={total} onFilter={onFilter} />
             <section className="logs-main card">
