@@ -246,6 +246,15 @@ export class Notifier {
 const link = (publicUrl: string | undefined, site: string) =>
   publicUrl ? `${publicUrl.replace(/\/$/, '')}/alerts?site=${encodeURIComponent(site)}` : undefined;
 
+/** The Logs page on the lines behind an alert (evidence.logsQuery), from 5 minutes before it started. */
+export function logsLink(publicUrl: string | undefined, a: Notification['alert']): string | undefined {
+  const q = a.evidence?.logsQuery;
+  if (!publicUrl || typeof q !== 'string') return undefined;
+  const p = new URLSearchParams({ site: a.site, q, from: String(a.since - 5 * 60_000) });
+  if (a.resolvedAt) p.set('to', String(a.resolvedAt + 5 * 60_000));
+  return `${publicUrl.replace(/\/$/, '')}/logs?${p}`;
+}
+
 export function webhookBody(items: Notification[], publicUrl?: string) {
   return {
     version: 1,
@@ -266,15 +275,16 @@ export function webhookBody(items: Notification[], publicUrl?: string) {
       value: n.alert.value ?? null,
       band: n.alert.band ?? null,
       evidence: n.alert.evidence ?? null,
+      logsUrl: logsLink(publicUrl, n.alert) ?? null,
     })),
   };
 }
 
 function slackText(items: Notification[], publicUrl?: string): string {
-  const lines = items.map(
-    (n) =>
-      `${n.kind === 'resolved' ? '✅ RESOLVED' : n.alert.severity === 'critical' ? '🔴 FIRING' : '🟠 FIRING'} ${n.alert.summary}`,
-  );
+  const lines = items.map((n) => {
+    const logs = logsLink(publicUrl, n.alert);
+    return `${n.kind === 'resolved' ? '✅ RESOLVED' : n.alert.severity === 'critical' ? '🔴 FIRING' : '🟠 FIRING'} ${n.alert.summary}${logs ? ` (logs: ${logs})` : ''}`;
+  });
   const url = link(publicUrl, items[0].alert.site);
   return [...lines, ...(url ? [url] : [])].join('\n');
 }
@@ -283,7 +293,12 @@ function amAlert(n: Notification, publicUrl?: string) {
   const a = n.alert;
   return {
     labels: { ...a.labels, alertname: a.labels.alertname ?? a.rule, site: a.site, severity: a.severity },
-    annotations: { summary: a.summary, ...(a.band ? { expected: String(a.band.expected) } : {}) },
+    annotations: {
+      summary: a.summary,
+      ...(a.band ? { expected: String(a.band.expected) } : {}),
+      ...(typeof a.evidence?.logsQuery === 'string' ? { logs_query: a.evidence.logsQuery } : {}),
+      ...(logsLink(publicUrl, a) ? { logs_url: logsLink(publicUrl, a) as string } : {}),
+    },
     startsAt: new Date(a.firingSince ?? a.since).toISOString(),
     ...(n.kind === 'resolved' ? { endsAt: new Date(a.resolvedAt ?? Date.now()).toISOString() } : {}),
     ...(publicUrl ? { generatorURL: link(publicUrl, a.site) } : {}),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { logsQueryOf } from '../../alerts/logs-query.js';
+import { webhookBody } from '../../alerts/notifier.js';
 import type { Evaluation } from '../../alerts/types.js';
 import { SqliteEventLog } from '../../stream/sqlite-log.js';
 import { eventually } from '../../testing/server-process.js';
@@ -143,6 +144,29 @@ describe('logs queries of alerts', () => {
     );
     assert.equal(logsQueryOf(signal({ alertname: 'bot_wave' })), 'is_bot:true');
     assert.equal(logsQueryOf(signal({ alertname: 'order_rate_anomaly' })), null);
+  });
+  it('go into notifications as a Logs page link', () => {
+    const since = Date.UTC(2026, 11, 6, 20, 0);
+    const alert = {
+      fingerprint: 'f',
+      rule: 'log_errors',
+      site: 'shop',
+      labels: { alertname: 'http_5xx', site: 'shop' },
+      severity: 'critical' as const,
+      state: 'firing' as const,
+      summary: 'http error rate 40%',
+      since,
+      firingSince: since,
+      resolvedAt: null,
+      lastSeen: since,
+      evidence: { logsQuery: 'status:[500 TO 599]' },
+    };
+    const body = webhookBody([{ kind: 'firing', alert, key: 'k' }], 'https://pulse.shop.example/');
+    const url = new URL(body.alerts[0].logsUrl as string);
+    assert.equal(url.origin + url.pathname, 'https://pulse.shop.example/logs');
+    assert.equal(url.searchParams.get('q'), 'status:[500 TO 599]');
+    assert.equal(url.searchParams.get('from'), String(since - 5 * MIN));
+    assert.equal(webhookBody([{ kind: 'firing', alert, key: 'k' }]).alerts[0].logsUrl, null);
   });
 });
 
