@@ -61,6 +61,7 @@ export function registerRecsCommands(program: Command, config: () => Config): vo
         'train before this time, test from it (default: --test-days before the lake’s end)',
       )
       .option('--test-days <n>', 'days tested after the split', num, 3)
+      .option('--test-minutes <n>', 'test on the last minutes instead of days (tiny samples)', num)
       .option('--train-days <n>', 'days trained on before the split (default: everything before it)', num)
       .option('-k, --k <n>', 'list length', num, 10)
       .option('--max-users <n>', 'evaluate at most this many test users (a deterministic sample)', num, 20000)

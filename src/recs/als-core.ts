@@ -34,6 +34,51 @@ export function mirrorGram(G: Float64Array, f: number): void {
   for (let a = 0; a < f; a++) for (let b = a + 1; b < f; b++) G[b * f + a] = G[a * f + b];
 }
 
+/** out = G v (G is f × f, row-major), four accumulators so the adds do not wait on each other. */
+function matVec(
+  G: Float64Array,
+  v: Float64Array | Float32Array,
+  vo: number,
+  f: number,
+  out: Float64Array,
+): void {
+  const f4 = f - (f % 4);
+  for (let a = 0; a < f; a++) {
+    const ga = a * f;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let b = 0;
+    for (; b < f4; b += 4) {
+      s0 += G[ga + b] * v[vo + b];
+      s1 += G[ga + b + 1] * v[vo + b + 1];
+      s2 += G[ga + b + 2] * v[vo + b + 2];
+      s3 += G[ga + b + 3] * v[vo + b + 3];
+    }
+    for (; b < f; b++) s0 += G[ga + b] * v[vo + b];
+    out[a] = s0 + s1 + s2 + s3;
+  }
+}
+
+/** v · w[wo …], four accumulators. */
+function dot(v: Float64Array, w: Float32Array, wo: number, f: number): number {
+  const f4 = f - (f % 4);
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let a = 0;
+  for (; a < f4; a += 4) {
+    s0 += v[a] * w[wo + a];
+    s1 += v[a + 1] * w[wo + a + 1];
+    s2 += v[a + 2] * w[wo + a + 2];
+    s3 += v[a + 3] * w[wo + a + 3];
+  }
+  for (; a < f; a++) s0 += v[a] * w[wo + a];
+  return s0 + s1 + s2 + s3;
+}
+
 export interface SolveParams {
   f: number;
   alpha: number;
@@ -48,6 +93,7 @@ export function scratch(f: number) {
     r: new Float64Array(f),
     p: new Float64Array(f),
     ap: new Float64Array(f),
+    g: new Float64Array(f),
   };
 }
 
@@ -66,26 +112,20 @@ export function solveRows(
   s = scratch(o.f),
 ): void {
   const { f, alpha, lambda, cgSteps } = o;
-  const { x, r, p, ap } = s;
+  const { x, r, p, ap, g } = s;
   const { indptr, indices, values } = m;
   for (let u = start; u < end; u++) {
     const xo = u * f;
     for (let a = 0; a < f; a++) x[a] = X[xo + a];
     // r = b − A x, with A = G + λI + Σ (c−1) y yᵀ and b = Σ c y.
-    for (let a = 0; a < f; a++) {
-      let acc = 0;
-      const ga = a * f;
-      for (let b = 0; b < f; b++) acc += G[ga + b] * x[b];
-      r[a] = -acc - lambda * x[a];
-    }
+    matVec(G, x, 0, f, g);
+    for (let a = 0; a < f; a++) r[a] = -g[a] - lambda * x[a];
     const k0 = indptr[u];
     const k1 = indptr[u + 1];
     for (let k = k0; k < k1; k++) {
       const c = 1 + alpha * values[k];
       const yo = indices[k] * f;
-      let yx = 0;
-      for (let a = 0; a < f; a++) yx += Y[yo + a] * x[a];
-      const coef = c - (c - 1) * yx;
+      const coef = c - (c - 1) * dot(x, Y, yo, f);
       for (let a = 0; a < f; a++) r[a] += coef * Y[yo + a];
     }
     let rsOld = 0;
@@ -96,18 +136,12 @@ export function solveRows(
     if (rsOld < 1e-20) continue;
     for (let it = 0; it < cgSteps; it++) {
       // ap = A p
-      for (let a = 0; a < f; a++) {
-        let acc = 0;
-        const ga = a * f;
-        for (let b = 0; b < f; b++) acc += G[ga + b] * p[b];
-        ap[a] = acc + lambda * p[a];
-      }
+      matVec(G, p, 0, f, ap);
+      for (let a = 0; a < f; a++) ap[a] += lambda * p[a];
       for (let k = k0; k < k1; k++) {
         const cm1 = alpha * values[k];
         const yo = indices[k] * f;
-        let yp = 0;
-        for (let a = 0; a < f; a++) yp += Y[yo + a] * p[a];
-        const coef = cm1 * yp;
+        const coef = cm1 * dot(p, Y, yo, f);
         for (let a = 0; a < f; a++) ap[a] += coef * Y[yo + a];
       }
       let pap = 0;
@@ -147,23 +181,22 @@ export function lossRows(
   const { f, alpha, lambda } = o;
   const { indptr, indices, values } = m;
   let loss = 0;
+  const x = new Float64Array(f);
+  const g = new Float64Array(f);
   for (let u = start; u < end; u++) {
     const xo = u * f;
+    for (let a = 0; a < f; a++) x[a] = X[xo + a];
+    matVec(G, x, 0, f, g);
     let xgx = 0;
     let xx = 0;
     for (let a = 0; a < f; a++) {
-      let acc = 0;
-      const ga = a * f;
-      for (let b = 0; b < f; b++) acc += G[ga + b] * X[xo + b];
-      xgx += acc * X[xo + a];
-      xx += X[xo + a] * X[xo + a];
+      xgx += g[a] * x[a];
+      xx += x[a] * x[a];
     }
     loss += xgx + lambda * xx;
     for (let k = indptr[u]; k < indptr[u + 1]; k++) {
       const c = 1 + alpha * values[k];
-      const yo = indices[k] * f;
-      let yx = 0;
-      for (let a = 0; a < f; a++) yx += Y[yo + a] * X[xo + a];
+      const yx = dot(x, Y, indices[k] * f, f);
       loss += c * (1 - yx) * (1 - yx) - yx * yx;
     }
   }

@@ -53,8 +53,13 @@ export interface LakeRange {
   memoryLimit?: string;
 }
 
-/** One DuckDB connection with a `recs_events` view over the lake's product events in range. */
-export async function openLakeEvents(r: LakeRange): Promise<{ conn: DuckDBConnection; close: () => void }> {
+export interface LakeEvents {
+  conn: DuckDBConnection;
+  close: () => void;
+}
+
+/** One DuckDB connection with a `recs_events` table of the lake's product events in range. */
+export async function openLakeEvents(r: LakeRange): Promise<LakeEvents> {
   const dir = tableDir(r.dataDir, LAKE_TABLES.events.name);
   if (!hasParquet(dir)) throw new Error(`no events in the lake at ${dir}: import or backfill some first`);
   const instance = await DuckDBInstance.create(':memory:', {

@@ -3,6 +3,7 @@ import { type CooccurrenceParams, computeCooccurrence, DEFAULT_COOCCURRENCE } fr
 import {
   DEFAULT_WEIGHTS,
   type EventWeights,
+  type LakeEvents,
   type LakeRange,
   loadInteractions,
   openLakeEvents,
@@ -30,12 +31,20 @@ export type TrainProgress =
   | ({ stage: 'als' } & IterationInfo)
   | { stage: 'cooccurrence'; pairs: number; seconds: number };
 
-export async function buildModel(o: TrainOptions, version = 'unsaved'): Promise<ModelData> {
+/** `events`: an open connection whose `recs_events` to train on (eval passes its training days); default: opened from `o`. */
+export async function buildModel(
+  o: TrainOptions,
+  version = 'unsaved',
+  events?: LakeEvents,
+): Promise<ModelData> {
   const started = performance.now();
   const als: AlsParams = { ...DEFAULT_ALS, ...o.als };
   const co: CooccurrenceParams = { ...DEFAULT_COOCCURRENCE, ...o.cooccurrence };
   const weights: EventWeights = { ...DEFAULT_WEIGHTS, ...o.weights };
-  const lake = await openLakeEvents(o);
+  const lake = events ?? (await openLakeEvents(o));
+  const release = () => {
+    if (!events) lake.close();
+  };
   try {
     const data = await loadInteractions(lake.conn, weights, (read, total) =>
       o.onProgress?.({ stage: 'read', interactions: read, total }),
@@ -56,7 +65,7 @@ export async function buildModel(o: TrainOptions, version = 'unsaved'): Promise<
       pairs: neighbours.indices.length,
       seconds: (performance.now() - coStarted) / 1000,
     });
-    lake.close();
+    release(); // before ALS, to free DuckDB's memory
     const factors = await trainAls(matrix, als, (i) => o.onProgress?.({ stage: 'als', ...i }));
     const popularity = new Float32Array(matrix.cols);
     for (let k = 0; k < matrix.indices.length; k++) popularity[matrix.indices[k]]++;
@@ -99,7 +108,7 @@ export async function buildModel(o: TrainOptions, version = 'unsaved'): Promise<
       popularity,
     };
   } finally {
-    lake.close(); // idempotent: the normal path closed it before ALS, to free DuckDB's memory
+    release();
   }
 }
 
