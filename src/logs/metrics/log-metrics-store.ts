@@ -18,6 +18,10 @@ CREATE TABLE IF NOT EXISTS minutes (
   s5xx INTEGER NOT NULL, bytes INTEGER NOT NULL, hist TEXT,
   login_attempts INTEGER NOT NULL, login_failures INTEGER NOT NULL,
   PRIMARY KEY (site, minute, host, path_group)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS site_minutes (
+  site TEXT NOT NULL, minute INTEGER NOT NULL, requests INTEGER NOT NULL, s5xx INTEGER NOT NULL,
+  login_attempts INTEGER NOT NULL, login_failures INTEGER NOT NULL,
+  PRIMARY KEY (site, minute)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS login_failures (
   site TEXT NOT NULL, minute INTEGER NOT NULL, key TEXT NOT NULL, failures INTEGER NOT NULL,
   PRIMARY KEY (site, minute, key)) WITHOUT ROWID;
@@ -113,6 +117,7 @@ export class LogMetricsStore {
   private readonly getRow;
   private readonly putRow;
   private readonly addFailures;
+  private readonly addTotals;
   private readonly setMetaStmt;
 
   constructor(readonly file: string) {
@@ -132,6 +137,13 @@ export class LogMetricsStore {
     this.addFailures = this.db.prepare(
       `INSERT INTO login_failures (site, minute, key, failures) VALUES (?, ?, ?, ?)
        ON CONFLICT (site, minute, key) DO UPDATE SET failures = failures + excluded.failures`,
+    );
+    this.addTotals = this.db.prepare(
+      `INSERT INTO site_minutes (site, minute, requests, s5xx, login_attempts, login_failures)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site, minute) DO UPDATE SET
+         requests = requests + excluded.requests, s5xx = s5xx + excluded.s5xx,
+         login_attempts = login_attempts + excluded.login_attempts,
+         login_failures = login_failures + excluded.login_failures`,
     );
     this.setMetaStmt = this.db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
@@ -176,6 +188,8 @@ export class LogMetricsStore {
           m.loginAttempts,
           m.loginFailures,
         );
+        // What the error rules sum over a day of minutes: one row per site and minute.
+        this.addTotals.run(r.site, r.minute, r.requests, r.s5xx, r.loginAttempts, r.loginFailures);
       }
       for (const f of batch.failures) this.addFailures.run(f.site, f.minute, f.key, f.failures);
       this.setMetaStmt.run('position', String(batch.position));
@@ -195,7 +209,7 @@ export class LogMetricsStore {
     return rows.map(fromDb);
   }
 
-  /** Sum of one count column over [from, to) for a site. */
+  /** Sum of one count column over [from, to) for a site (from the per-site minute totals). */
   sum(
     site: string,
     column: 'requests' | 's5xx' | 'login_attempts' | 'login_failures',
@@ -211,7 +225,7 @@ export class LogMetricsStore {
   }
 
   firstMinute(site: string): number | null {
-    const row = this.db.prepare('SELECT MIN(minute) AS m FROM minutes WHERE site = ?').get(site) as {
+    const row = this.db.prepare('SELECT MIN(minute) AS m FROM site_minutes WHERE site = ?').get(site) as {
       m: number | null;
     };
     return row.m;
@@ -250,11 +264,12 @@ export class LogMetricsStore {
   }
 
   siteIds(): string[] {
-    return this.db.prepare('SELECT DISTINCT site FROM minutes').pluck().all() as string[];
+    return this.db.prepare('SELECT DISTINCT site FROM site_minutes').pluck().all() as string[];
   }
 
   deleteBefore(minute: number): void {
     this.db.prepare('DELETE FROM minutes WHERE minute < ?').run(minute);
+    this.db.prepare('DELETE FROM site_minutes WHERE minute < ?').run(minute);
     this.db.prepare('DELETE FROM login_failures WHERE minute < ?').run(minute);
   }
 

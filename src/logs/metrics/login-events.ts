@@ -19,6 +19,8 @@ const SUCCEEDED = new Set(['login', 'login_success', 'login_succeeded', 'logged_
 const EVENT_FIELDS = ['event', 'action', 'type', 'event.action'];
 const ACCOUNT_FIELDS = ['user', 'username', 'account', 'email', 'user_id', 'user.name', 'login'];
 
+const LOGIN_WORDS = /log_?in|auth|sign/i;
+
 export const DEFAULT_LOGIN_PATTERN = '/(login|signin|sign-in|sign_in|auth)(/|$)';
 
 export interface LoginOutcome {
@@ -28,7 +30,8 @@ export interface LoginOutcome {
 }
 
 export function loginOf(r: LogRecord, loginPath: RegExp): LoginOutcome | null {
-  const extra = r.fields ? safeParse(r.fields) : null;
+  // Most lines have nothing to do with logins: only parse extra fields that could say so.
+  const extra = r.fields && LOGIN_WORDS.test(r.fields) ? safeParse(r.fields) : null;
   let failed: boolean | null = null;
   const said = [...EVENT_FIELDS.map((f) => extra?.[f]), r.message];
   for (const v of said) {
