@@ -130,6 +130,31 @@ stream
     },
   );
 
+const logsCmd = program.command('logs').description('server and application logs');
+logsCmd
+  .command('tail')
+  .description(
+    "follow log files (like tail -F, across rename and copytruncate rotation) and send their lines to a running server's /api/v1/logs/lines; a file's position is saved only after the server acknowledged its lines, so a restart resumes where it stopped",
+  )
+  .argument('<files...>', 'log files to follow')
+  .option('--url <url>', 'the running server', 'http://127.0.0.1:8080')
+  .option('--key <key>', "the site's write key (default: $STOREPULSE_KEY; see `storepulse sites list`)")
+  .addOption(
+    new Option('--format <format>', 'line format')
+      .choices(['auto', 'apache', 'nginx', 'jsonl', 'combined', 'common', 'kv'])
+      .default('auto'),
+  )
+  .option('--source <name>', 'source name for the lines (default: each file name)')
+  .option('--state <file>', 'where positions are kept (default: <data dir>/logs-tail/state.json)')
+  .option('--from-end', 'start files that have no saved position at their end instead of their beginning')
+  .option('--batch-lines <n>', 'most lines per request', (v) => Number(v), 1000)
+  .option('--once', 'send what the files hold now, then exit (instead of following)')
+  .option('-q, --quiet', 'no progress lines (problems are still reported on stderr)')
+  .action(async (files: string[], o) => {
+    const { logsTail } = await import('./logs.js');
+    process.exitCode = await logsTail(config().dataDir, files, o);
+  });
+
 const realtime = program.command('realtime').description('the live metrics of the running server');
 realtime
   .command('rebuild')

@@ -178,25 +178,44 @@ export function registerLogRoutes(app: FastifyInstance, deps: ServerDeps): void 
     }
 
     // Raw lines: POST /api/v1/logs/lines?source=nginx&format=combined (or a log_format string).
-    scope.post<{ Querystring: { source?: string; format?: string } }>('/api/v1/logs/lines', async (req) => {
-      const site = siteOf(deps, req);
-      const logs = service(deps);
-      const source = req.query.source || 'http';
-      let parser: ReturnType<LogsService['parser']>;
-      try {
-        parser = logs.parser(req.query.format || 'auto');
-      } catch (err) {
-        throw new HttpError(400, `format: ${(err as Error).message}`);
-      }
-      const receivedAt = Date.now();
-      const records = bodyText(req)
-        .split('\n')
-        .map((l) => l.replace(/\r$/, ''))
-        .filter((l) => l.trim() !== '')
-        .map((l) => parser.line(l, { siteId: site.id, source, receivedAt }));
-      await logs.append(records);
-      return { accepted: records.length, unparsed: records.filter((r) => r.parse_error).length };
-    });
+    // With `id` (a sender's name for one file's contents) and `offset` (the body's byte offset in
+    // it), each line's key is its place in that file: a resent line is stored once (`logs tail`).
+    scope.post<{ Querystring: { source?: string; format?: string; id?: string; offset?: string } }>(
+      '/api/v1/logs/lines',
+      async (req) => {
+        const site = siteOf(deps, req);
+        const logs = service(deps);
+        const source = req.query.source || 'http';
+        let parser: ReturnType<LogsService['parser']>;
+        try {
+          parser = logs.parser(req.query.format || 'auto');
+        } catch (err) {
+          throw new HttpError(400, `format: ${(err as Error).message}`);
+        }
+        const { id } = req.query;
+        if (id !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(id))
+          throw new HttpError(400, 'id must be 1 to 64 letters, digits, - or _');
+        let offset = id === undefined ? 0 : Number(req.query.offset ?? 0);
+        if (!Number.isSafeInteger(offset) || offset < 0)
+          throw new HttpError(400, 'offset must be a whole number of bytes (0 or more)');
+        const receivedAt = Date.now();
+        const records = [];
+        const keys: string[] = [];
+        for (const raw of bodyText(req).split('\n')) {
+          const at = offset;
+          if (id !== undefined) offset += Buffer.byteLength(raw) + 1;
+          const l = raw.replace(/\r$/, '');
+          if (l.trim() === '') continue;
+          records.push(parser.line(l, { siteId: site.id, source, receivedAt }));
+          keys.push(`${site.id}:lines:${id}:${at}`);
+        }
+        const { duplicates } = await logs.append(records, id === undefined ? undefined : keys);
+        const unparsed = records.filter((r) => r.parse_error).length;
+        return id === undefined
+          ? { accepted: records.length, unparsed }
+          : { accepted: records.length, duplicates, unparsed };
+      },
+    );
   });
 
   app.get<{ Querystring: SearchQuery }>('/api/v1/logs/search', async (req) => {

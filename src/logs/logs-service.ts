@@ -80,14 +80,18 @@ export class LogsService {
     return p;
   }
 
-  /** Resolves once the records are durable in the stream. */
-  async append(records: LogRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  /**
+   * Resolves once the records are durable in the stream. `keys` (one per record) make a resent
+   * record a no-op: the stream keeps the first copy and counts the rest as duplicates.
+   */
+  async append(records: LogRecord[], keys?: string[]): Promise<{ duplicates: number }> {
+    if (records.length === 0) return { duplicates: 0 };
     const now = Date.now();
-    await this.o.log.append(
+    const r = await this.o.log.append(
       TOPICS.logs,
-      records.map((r) => ({ value: JSON.stringify(r), timestamp: now })),
+      records.map((r, i) => ({ key: keys?.[i], value: JSON.stringify(r), timestamp: now })),
     );
+    return { duplicates: r.duplicates };
   }
 
   get retention(): RetentionPolicy {

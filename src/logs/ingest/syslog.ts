@@ -25,7 +25,7 @@ export interface SyslogOptions {
   allowNetworks: string[];
   maxMessageBytes: number;
   enrich: EnrichOptions;
-  append: (records: LogRecord[]) => Promise<void>;
+  append: (records: LogRecord[]) => Promise<unknown>;
   registry?: Registry;
   onError?: (err: Error) => void;
   onRefused?: (transport: 'udp' | 'tcp', address: string) => void;
@@ -97,7 +97,7 @@ class Batcher {
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly append: (r: LogRecord[]) => Promise<void>,
+    private readonly append: (r: LogRecord[]) => Promise<unknown>,
     private readonly received: Counter<string>,
     private readonly onError: (err: Error) => void,
   ) {}
