@@ -103,7 +103,10 @@ export function registerAlertRoutes(app: FastifyInstance, deps: ServerDeps, a: A
       site,
       metric: req.query.metric ?? 'orders',
       window: window ?? 1,
-      points: a.detection.points(site, req.query.metric ?? 'orders', from, to, window),
+      // `logs.<series>`: the log-derived minutes the log_errors rule watches (src/logs/metrics).
+      points: req.query.metric?.startsWith('logs.')
+        ? (deps.logs?.metrics.points(site, req.query.metric, from, to, window) ?? [])
+        : a.detection.points(site, req.query.metric ?? 'orders', from, to, window),
     };
   });
 

@@ -96,6 +96,14 @@ describe('alert → logs link in Chromium', { skip }, () => {
       .getByTestId('alert-item')
       .filter({ hasText: `failed login attempts for ip:${GUESSER}` });
     await alert.locator('button.alert-head').click();
+    // Its chart shows the log-derived failed logins per minute.
+    await eventually(
+      async () =>
+        /^logs\.errors\.login .*: [1-9]\d* minutes/.test(
+          (await alert.getByTestId('alert-chart').getAttribute('data-summary')) ?? '',
+        ),
+      10_000,
+    );
     const link = alert.getByTestId('alert-logs-link');
     const href = new URL((await link.getAttribute('href')) ?? '', server.url);
     assert.equal(href.pathname, '/logs');

@@ -29,7 +29,8 @@ function ratioParts(metric: string): [string, string] | null {
 export function metricOf(alert: Pick<Alert, 'labels'>): string {
   const l = alert.labels;
   if (l.metric) return l.metric;
-  if (l.series) return `errors.${l.series}`;
+  // Log alerts (rule log_errors) are about the log-derived minutes, not the events'.
+  if (l.series) return l.source === 'logs' ? `logs.errors.${l.series}` : `errors.${l.series}`;
   switch (l.alertname) {
     case 'bot_wave':
       return 'bot_sessions';

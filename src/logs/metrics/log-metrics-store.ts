@@ -224,6 +224,21 @@ export class LogMetricsStore {
     return row.n;
   }
 
+  /** Per-minute values of one count column over [from, to), minutes without lines absent. */
+  minuteTotals(
+    site: string,
+    column: 'requests' | 's5xx' | 'login_attempts' | 'login_failures',
+    from: number,
+    to: number,
+  ): Map<number, number> {
+    const rows = this.db
+      .prepare(
+        `SELECT minute, ${column} AS n FROM site_minutes WHERE site = ? AND minute >= ? AND minute < ?`,
+      )
+      .all(site, from, to) as { minute: number; n: number }[];
+    return new Map(rows.map((r) => [r.minute, r.n]));
+  }
+
   firstMinute(site: string): number | null {
     const row = this.db.prepare('SELECT MIN(minute) AS m FROM site_minutes WHERE site = ?').get(site) as {
       m: number | null;

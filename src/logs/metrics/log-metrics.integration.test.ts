@@ -223,6 +223,15 @@ describe('log metrics and log alerts', () => {
       'user:alice@example.com',
     ]);
 
+    // The chart next to it: 5xx per minute from the log metrics (100 sent in the burst).
+    const chart = await api<{ points: { minute: number; value: number | null }[] }>(
+      `/api/v1/sites/default/alert-series?metric=logs.errors.http&from=${now - 4 * MIN}&to=${now + MIN}`,
+    );
+    assert.equal(
+      chart.points.reduce((n, p) => n + (p.value ?? 0), 0),
+      100,
+    );
+
     // The link's query finds the lines behind the alert on the Logs search API.
     const hits = await api<{ total: number }>(
       `/api/v1/logs/histogram?q=${encodeURIComponent(http.evidence?.logsQuery as string)}&from=${now - 60_000}`,

@@ -54,6 +54,13 @@ interface SiteState {
   active: string[];
 }
 
+const SERIES_COLUMNS: Record<string, 'requests' | 's5xx' | 'login_attempts' | 'login_failures'> = {
+  'requests.http': 'requests',
+  'errors.http': 's5xx',
+  'requests.login': 'login_attempts',
+  'errors.login': 'login_failures',
+};
+
 /** After a gap only the last this-many minutes are evaluated. */
 const MAX_CATCH_UP_MINUTES = 15;
 
@@ -288,14 +295,32 @@ export class LogMetrics {
     }
   }
 
+  /**
+   * `logs.errors.http`, `logs.requests.http`, `logs.errors.login`, `logs.requests.login` per
+   * minute (summed over the trailing `window` minutes), for the chart next to a log alert.
+   * Minutes before the site's first line are unknown (null), later quiet ones 0.
+   */
+  points(site: string, metric: string, from: number, to: number, window = 1) {
+    const column = SERIES_COLUMNS[metric.replace(/^logs\./, '')];
+    if (!column) return [];
+    const start = floorMinute(from);
+    const first = this.store.firstMinute(site);
+    const values = this.store.minuteTotals(site, column, start - (window - 1) * MINUTE, to);
+    const out: { minute: number; value: number | null; expected: null }[] = [];
+    for (let m = start; m < to && out.length < 2880; m += MINUTE) {
+      let v: number | null = null;
+      if (first !== null && m >= first) {
+        v = 0;
+        for (let k = 0; k < window; k++) v += values.get(m - k * MINUTE) ?? 0;
+      }
+      out.push({ minute: m, value: v, expected: null });
+    }
+    return out;
+  }
+
   /** The http and login error series of a site, read from the stored minutes. */
   private view(site: string, start: number, end: number): SeriesView {
-    const column: Record<string, 'requests' | 's5xx' | 'login_attempts' | 'login_failures'> = {
-      'requests.http': 'requests',
-      'errors.http': 's5xx',
-      'requests.login': 'login_attempts',
-      'errors.login': 'login_failures',
-    };
+    const column = SERIES_COLUMNS;
     const covers = (from: number, to: number) => from >= start && to <= end && from <= to;
     return {
       start,
