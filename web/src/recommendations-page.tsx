@@ -77,13 +77,14 @@ export function RecommendationsPage(props: { site: string; session: Session; onU
   }, [site, failed]);
   useEffect(loadModels, [loadModels]);
 
-  // While a training runs, follow its progress.
-  const training = models?.training.find((j) => j.state === 'running');
+  // While a training runs, follow its progress; while there is no model, watch for one (a
+  // `storepulse recs train` elsewhere); otherwise look for a newer version now and then.
+  const training = !!models?.training.some((j) => j.state === 'running');
+  const hasModel = !!models?.current;
   useEffect(() => {
-    if (!training) return;
-    const t = setInterval(loadModels, 2000);
+    const t = setInterval(loadModels, training ? 2000 : hasModel ? 60_000 : 5000);
     return () => clearInterval(t);
-  }, [training, loadModels]);
+  }, [training, hasModel, loadModels]);
 
   const version = models?.current?.version;
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new model version changes the answer, so ask again
@@ -318,7 +319,8 @@ function UserResult(props: {
       <h3 className="recs-sub">Recent activity</h3>
       {recent.length === 0 ? (
         <p className="muted small" data-testid="recs-history-none">
-          No recent product activity kept for this user.
+          No recent product activity kept for this user (imported history appears after{' '}
+          <code>storepulse orders rebuild</code>).
         </p>
       ) : (
         <ol className="recs-history" data-testid="recs-history">
@@ -367,8 +369,6 @@ function RecTable(props: {
           <tr>
             <th className="num">#</th>
             <th>Product</th>
-            <th>Brand</th>
-            <th>Category</th>
             <th className="num">Price</th>
             {props.counts && <th className="num">Viewed together</th>}
             {props.counts && <th className="num">Bought together</th>}
@@ -379,7 +379,7 @@ function RecTable(props: {
           {props.items.map((r, i) => (
             <tr key={r.productId} data-testid="rec" data-product-id={r.productId} data-kind={r.reason.kind}>
               <td className="num muted">{i + 1}</td>
-              <td className="clip">
+              <td className="recs-product">
                 <button
                   type="button"
                   className="link"
@@ -388,9 +388,10 @@ function RecTable(props: {
                 >
                   {r.productId}
                 </button>
+                <div className="muted small recs-product-meta">
+                  <span data-testid="rec-brand">{r.brand ?? '—'}</span> · {r.categoryCode ?? '—'}
+                </div>
               </td>
-              <td className="clip">{r.brand ?? '—'}</td>
-              <td className="clip">{r.categoryCode ?? '—'}</td>
               <td className="num">{r.price == null ? '—' : fmtMoney(r.price)}</td>
               {props.counts && (
                 <td className="num">
