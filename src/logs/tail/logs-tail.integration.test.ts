@@ -193,6 +193,25 @@ describe('storepulse logs tail', () => {
     assert.match(tail.output(), /truncated/);
   });
 
+  it('stops on SIGTERM and, restarted, finishes a file that was rotated meanwhile', async () => {
+    const file = join(dir, 'app');
+    const state = join(dir, 'app.state');
+    appendFileSync(file, lines('app', 0, 40));
+    const first = startTail(file, state);
+    await eventually(async () => (await total('source:app')) === 40, 30_000);
+    const exited = new Promise<number | null>((r) => first.child.once('exit', (code) => r(code)));
+    first.child.kill('SIGTERM');
+    assert.equal(await exited, 0, first.output());
+    assert.match(first.output(), /sent 40 lines in 1 batch/);
+    // While stopped: more lines in the old file, then it is renamed and a new one started.
+    appendFileSync(file, lines('app', 40, 15));
+    renameSync(file, `${file}.1`);
+    appendFileSync(file, lines('app', 55, 25));
+    const second = startTail(file, state);
+    await exactlyOnce('app', 80);
+    assert.match(second.output(), /rotated while stopped; finishing .*app\.1 first/);
+  });
+
   it('stores a line resent with the same id and offset once', async () => {
     const send = async () => {
       const res = await fetch(
