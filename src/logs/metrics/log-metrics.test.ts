@@ -171,6 +171,57 @@ describe('logs queries of alerts', () => {
 });
 
 describe('log metrics consumer', () => {
+  it('counts old lines (a replay, an import) without judging them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'log-metrics-'));
+    const log = new SqliteEventLog({ dir: join(dir, 'stream') });
+    const evaluations: Evaluation[] = [];
+    const metrics = new LogMetrics({
+      log,
+      dataDir: dir,
+      idleAdvanceMs: 0,
+      allowedLatenessMs: 0,
+      onEvaluation: (e) => evaluations.push(e),
+    });
+    try {
+      const t0 = Date.now() - 2 * 86_400_000;
+      const records = [
+        ...Array.from({ length: 30 }, (_, i) =>
+          rec({
+            log_time: t0 + 58 * MIN + i * 1000,
+            method: 'POST',
+            path: '/login',
+            status: 401,
+            ip: '203.0.113.7',
+          }),
+        ),
+        ...Array.from({ length: 40 }, (_, i) => rec({ log_time: t0 + 60 * MIN + i * 1000, status: 500 })),
+        rec({ log_time: t0 + 70 * MIN }), // log time passes the minutes above
+      ];
+      await log.append(
+        'logs',
+        records.map((r) => ({ value: JSON.stringify(r), timestamp: Date.now() })),
+      );
+      await metrics.start();
+      await eventually(async () => metrics.status().position === records.length);
+      const day = logMetrics(metrics.store, {
+        site: 'shop',
+        from: t0,
+        to: t0 + 2 * 60 * MIN,
+        step: 2 * 60 * MIN,
+      });
+      assert.equal(day.total[0].loginFailures, 30);
+      assert.equal(day.total[0].s5xx, 40);
+      assert.deepEqual(
+        evaluations.flatMap((e) => e.signals),
+        [],
+      );
+      await metrics.stop();
+    } finally {
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('counts each record once across redelivery and restart, and fires on a guessing IP', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'log-metrics-'));
     const log = new SqliteEventLog({ dir: join(dir, 'stream') });

@@ -260,8 +260,11 @@ export class LogMetrics {
     };
     const first = this.store.firstMinute(site);
     if (first === null) return;
+    // Old minutes (a replay of the retained topic, an import of history) are counted, not judged:
+    // an alert about last week's 5xx would only page someone now.
+    const recent = floorMinute(this.o.now()) - MAX_CATCH_UP_MINUTES * MINUTE;
     for (
-      let at = Math.max(s.lastEvaluated + MINUTE, end - MAX_CATCH_UP_MINUTES * MINUTE);
+      let at = Math.max(s.lastEvaluated + MINUTE, end - MAX_CATCH_UP_MINUTES * MINUTE, recent);
       at <= end;
       at += MINUTE
     ) {
