@@ -10,6 +10,8 @@ import { type Bench, type BenchResult, fmt } from './lib.js';
 import { logsBench } from './logs.js';
 import { ordersBench } from './orders.js';
 import { realtimeThroughput } from './realtime-throughput.js';
+import { recsBench } from './recs.js';
+import { recsServeBench } from './recs-serve.js';
 import { reportsBench } from './reports.js';
 import { sseLatency } from './sse-latency.js';
 import { streamAppend } from './stream-append.js';
@@ -33,6 +35,8 @@ const BENCHES: Bench[] = [
   reportsBench,
   ordersBench,
   logsBench,
+  recsBench,
+  recsServeBench,
 ];
 const ALIASES: Record<string, string> = {
   http: 'a',
@@ -45,6 +49,8 @@ const ALIASES: Record<string, string> = {
   reports: 'i',
   orders: 'h',
   logs: 'j',
+  recs: 'k',
+  'recs-serve': 'l',
 };
 
 function parseArgs(argv: string[]) {

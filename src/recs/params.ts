@@ -45,8 +45,8 @@ export interface CooccurrenceParams {
 
 export const DEFAULT_COOCCURRENCE: CooccurrenceParams = {
   neighbours: 50,
-  beta: 0.5,
-  buyWeight: 5,
+  beta: 0.3,
+  buyWeight: 0.5,
   maxBasket: 50,
   minCount: 1,
 };
