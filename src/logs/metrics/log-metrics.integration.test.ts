@@ -237,5 +237,25 @@ describe('log metrics and log alerts', () => {
       `/api/v1/logs/histogram?q=${encodeURIComponent(http.evidence?.logsQuery as string)}&from=${now - 60_000}`,
     );
     assert.equal(hits.total, 100);
+
+    // kill -9 and a restart: the counts (saved with the stream position) neither lose nor double a line.
+    const everything = `/api/v1/sites/default/logs/metrics?from=${T - 40 * MIN}&to=${now + 2 * MIN}&step=1h`;
+    type Totals = { total: { requests: number; s5xx: number; loginFailures: number }[] };
+    const sums = (m: Totals) =>
+      m.total.reduce(
+        (a, p) => ({
+          requests: a.requests + p.requests,
+          s5xx: a.s5xx + p.s5xx,
+          logins: a.logins + p.loginFailures,
+        }),
+        { requests: 0, s5xx: 0, logins: 0 },
+      );
+    const before = sums(await api<Totals>(everything));
+    assert.deepEqual(before, { requests: sentRequests, s5xx: sent5xx, logins: 12 + 11 + 7 });
+    await server.kill9();
+    await server.restart();
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.deepEqual(sums(await api<Totals>(everything)), before);
+    assert.ok((await alerts()).some((a) => a.fingerprint === http.fingerprint && a.state === 'firing'));
   });
 });
