@@ -260,7 +260,7 @@ export function registerLogRoutes(app: FastifyInstance, deps: ServerDeps): void 
   });
 }
 
-/** `60`, `60s`, `5m`, `1h` or a number of ms ≥ 60000: a step of whole minutes. */
+/** `60s`, `5m`, `1h`, or milliseconds (`300000`); at least a minute, rounded up to whole minutes. */
 function stepParam(v: string): number {
   const m = /^(\d+)(ms|s|m|h)?$/.exec(v.trim());
   if (!m) throw new HttpError(400, `step must look like 1m, 5m, 1h or 300s, not "${v}"`);
