@@ -56,6 +56,11 @@ export interface SyslogMessage {
   /** RFC 5424 structured data: SD-ID → parameters. */
   structuredData: Record<string, Record<string, string>> | null;
   message: string;
+  /**
+   * RFC 3164 only: the reading with the first word taken as a TAG that lacks its ':' (rsyslog
+   * forwards `Tag="nginx"` so); used when it lets the MSG parse as a log line.
+   */
+  colonlessTag?: { appName: string; procId: string | null; message: string };
 }
 
 export type SyslogOutcome = { ok: true; msg: SyslogMessage } | { ok: false; reason: string };
@@ -203,6 +208,7 @@ function parse3164(p: { facility: string; severity: number }, rest: string, now:
   }
   if (time === null && !tag)
     return { ok: false, reason: 'RFC 3164 message without a timestamp or tag after <PRI>' };
+  const bare = tag ? null : /^([\w\-./@]{1,48})(?:\[([^\]\s]{1,32})\])? /.exec(body);
   return {
     ok: true,
     msg: {
@@ -215,6 +221,9 @@ function parse3164(p: { facility: string; severity: number }, rest: string, now:
       msgId: null,
       structuredData: null,
       message: body,
+      ...(bare
+        ? { colonlessTag: { appName: bare[1], procId: bare[2] ?? null, message: body.slice(bare[0].length) } }
+        : {}),
     },
   };
 }

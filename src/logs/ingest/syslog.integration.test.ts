@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, type ServerProcess, startServer } from '../../testing/server-process.js';
 
 const hasLogger = spawnSync('logger', ['--help']).status === 0;
+const hasRsyslog = spawnSync('rsyslogd', ['-v']).status === 0;
 
 async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
   if (kind === 'tcp') {
@@ -210,5 +214,62 @@ describe('syslog listeners', () => {
       await total('parse_error:* AND (loggertcp OR loggertcpbsd OR loggerudp OR loggerudpbsd)'),
       0,
     );
+  });
+
+  it('takes an rsyslog forwarder (omfwd, TCP octet-counted RFC 5424 and UDP RFC 3164)', {
+    skip: hasRsyslog ? false : 'rsyslogd is not installed',
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sp-omfwd-'));
+    const logFile = join(dir, 'access.log');
+    mkdirSync(join(dir, 'work'));
+    writeFileSync(logFile, '');
+    writeFileSync(
+      join(dir, 'rsyslog.conf'),
+      `global(workDirectory="${dir}/work")
+module(load="imfile" mode="polling" PollingInterval="1")
+ruleset(name="fwd") {
+  action(type="omfwd" target="127.0.0.1" port="${tcpPort}" protocol="tcp" TCP_Framing="octet-counted"
+         template="RSYSLOG_SyslogProtocol23Format" action.resumeRetryCount="-1" action.resumeInterval="1")
+  action(type="omfwd" target="127.0.0.1" port="${udpPort}" protocol="udp" template="RSYSLOG_TraditionalForwardFormat")
+}
+input(type="imfile" File="${logFile}" Tag="nginx" ruleset="fwd" freshStartTail="off")
+`,
+    );
+    const rsyslog = spawn('rsyslogd', [
+      '-n',
+      '-f',
+      join(dir, 'rsyslog.conf'),
+      '-i',
+      join(dir, 'rsyslog.pid'),
+    ]);
+    let out = '';
+    rsyslog.stdout?.on('data', (d) => (out += d));
+    rsyslog.stderr?.on('data', (d) => (out += d));
+    try {
+      const lines = Array.from(
+        { length: 50 },
+        (_, i) =>
+          `192.0.2.${i} - - [${clf()}] "GET /product/omfwd${i % 5} HTTP/1.1" ${i % 10 === 0 ? 500 : 200} ${300 + i} "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"`,
+      );
+      appendFileSync(logFile, `${lines.join('\n')}\n`);
+      // Each line arrives twice: once over TCP (RFC 5424), once over UDP (RFC 3164).
+      await eventually(async () => (await total('path:/product/omfwd*')) === 100, 30_000, 500).catch(
+        async (err) => {
+          const seen = await hits('omfwd0');
+          throw new Error(
+            `${(err as Error).message}; rsyslogd said:\n${out}\nseen: ${JSON.stringify(seen.map((h) => [h.raw, h.path, h.parse_error]))}`,
+          );
+        },
+      );
+      assert.equal(await total('path:/product/omfwd* AND status:500'), 10);
+      assert.equal(await total('path:/product/omfwd* AND parse_error:*'), 0);
+      const protocols = (await hits('path:/product/omfwd0 AND ip:192.0.2.0')).map(
+        (h) => (h.fields as Fields).syslog.protocol,
+      );
+      assert.deepEqual(protocols.sort(), ['rfc3164', 'rfc5424']);
+    } finally {
+      rsyslog.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -99,6 +99,17 @@ describe('syslog records', () => {
     assert.equal(fields.syslog.procid, '77');
   });
 
+  it('reads a TAG without its colon when that lets the MSG parse (rsyslog forwarding Tag="nginx")', () => {
+    const r = record(
+      '<133>Dec  6 20:19:23 vm nginx 192.0.2.45 - - [06/Dec/2026:20:19:23 +0000] "GET /p HTTP/1.1" 404 345 "-" "curl/8"',
+    );
+    assert.equal(r.status, 404);
+    assert.equal(r.host, 'vm');
+    assert.equal(JSON.parse(r.fields as string).syslog.app_name, 'nginx');
+    // A plain message keeps its first word.
+    assert.equal(record('<13>Dec  6 20:19:23 vm disk almost full').message, 'disk almost full');
+  });
+
   it('keeps a plain message as the message', () => {
     const r = record('<13>1 2026-12-06T19:58:01Z h cron 1 - - job finished in 3 s');
     assert.equal(r.parse_error, null);

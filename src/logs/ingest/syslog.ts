@@ -71,8 +71,16 @@ export function syslogRecord(
   const parsed = parseSyslog(frame.text, ctx.receivedAt);
   let record: LogRecord;
   if (parsed.ok) {
-    const inner = parsed.msg.message.trim() === '' ? null : autoParse(parsed.msg.message);
-    record = buildRecord(syslogFields(parsed.msg, inner), frame.text, ctx, enrich);
+    let msg = parsed.msg;
+    let inner = msg.message.trim() === '' ? null : autoParse(msg.message);
+    if (!inner && msg.colonlessTag) {
+      const retry = autoParse(msg.colonlessTag.message);
+      if (retry) {
+        msg = { ...msg, ...msg.colonlessTag };
+        inner = retry;
+      }
+    }
+    record = buildRecord(syslogFields(msg, inner), frame.text, ctx, enrich);
   } else record = buildRecord({ ok: false, reason: parsed.reason }, frame.text, ctx, enrich);
   if (frame.truncatedFrom !== null) {
     const fields = record.fields ? (JSON.parse(record.fields) as Record<string, unknown>) : {};
