@@ -19,9 +19,14 @@ export class StoreModelSource implements ModelSource {
     this.store = new ModelStore(dataDir);
   }
 
+  /**
+   * The store names one current version; when that is another site's model (sites are trained
+   * one after another), this site keeps its newest version still on disk.
+   */
   currentVersion(siteId: string): string | null {
     const v = this.store.current();
-    return v && this.info(v)?.siteId === siteId ? v : null;
+    if (v && this.info(v)?.siteId === siteId) return v;
+    return this.versions(siteId)[0]?.version ?? null;
   }
 
   versions(siteId: string): ModelInfo[] {
