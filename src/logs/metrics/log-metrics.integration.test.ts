@@ -157,6 +157,16 @@ describe('log metrics and log alerts', () => {
     ]);
     assert.equal(byHost.series[0].points.length, 31);
 
+    // Mistakes are 400s that say what to send; without credentials, 401.
+    const raw = (path: string, auth = true) =>
+      fetch(`${server.url}${path}`, auth ? { headers: { authorization: `Bearer ${server.apiKey}` } } : {});
+    const bad = await raw('/api/v1/sites/default/logs/metrics?by=colour');
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /by must be host or path_group/);
+    assert.equal((await raw('/api/v1/sites/default/logs/metrics?step=10s')).status, 400);
+    assert.equal((await raw('/api/v1/sites/nosuch/logs/metrics')).status, 404);
+    assert.equal((await raw('/api/v1/sites/default/logs/metrics', false)).status, 401);
+
     // The rules have run over these minutes (and, idle, up to now): nothing fired.
     await new Promise((r) => setTimeout(r, 8_000));
     assert.deepEqual(
