@@ -147,7 +147,7 @@ logsCmd
   .option('--source <name>', 'source name for the lines (default: each file name)')
   .option('--state <file>', 'where positions are kept (default: <data dir>/logs-tail/state.json)')
   .option('--from-end', 'start files that have no saved position at their end instead of their beginning')
-  .option('--batch-lines <n>', 'most lines per request', (v) => Number(v), 1000)
+  .option('--batch-lines <n>', 'most lines per request', (v) => Number(v), 5000)
   .option('--once', 'send what the files hold now, then exit (instead of following)')
   .option('-q, --quiet', 'no progress lines (problems are still reported on stderr)')
   .action(async (files: string[], o) => {

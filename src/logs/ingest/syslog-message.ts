@@ -261,7 +261,11 @@ export function syslogFields(msg: SyslogMessage, inner: ParseOutcome | null): Pa
   };
   if (inner?.ok) {
     const i = inner.fields;
-    Object.assign(f, Object.fromEntries(Object.entries(i).filter(([, v]) => v != null)));
+    for (const k in i) {
+      const v = i[k as keyof ParsedFields];
+      // biome-ignore lint/suspicious/noExplicitAny: copying one ParsedFields key to the same key
+      if (v != null) (f as any)[k] = v;
+    }
     f.time = i.time ?? msg.time;
     f.host = i.host ?? msg.hostname;
     // An access line's level comes from its status (5xx error, 4xx warn) as for lines over HTTP.

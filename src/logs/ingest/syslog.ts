@@ -98,11 +98,16 @@ function autoParse(message: string) {
   return r.ok ? r : null;
 }
 
-/** Collects records and appends them in batches; `flush` resolves when all so far are durable. */
+/**
+ * Collects records and appends them as a group commit: while one append is waiting for the
+ * stream, the next records gather and go in the following append, so batches grow with load.
+ */
 class Batcher {
   private pending: { transport: string; record: LogRecord }[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private chain: Promise<void> = Promise.resolve();
+  private running: Promise<void> | null = null;
+  /** Records taken but not yet durable. */
+  private inflight = 0;
 
   constructor(
     private readonly append: (r: LogRecord[]) => Promise<unknown>,
@@ -111,37 +116,51 @@ class Batcher {
   ) {}
 
   get backlog(): number {
-    return this.pending.length;
+    return this.pending.length + this.inflight;
   }
 
   add(transport: string, record: LogRecord): void {
     this.pending.push({ transport, record });
-    if (this.pending.length >= 1000) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), 20);
+    // A short wait lets a burst of datagrams share one append.
+    if (!this.running) this.timer ??= setTimeout(() => void this.flush(), 10);
   }
 
+  /** Resolves when every record taken so far is durable. */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length > 0) {
-      this.chain = this.chain.then(async () => {
-        // Syslog has no acknowledgement: an outage of the stream must not lose the batch, so retry.
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await this.append(batch.map((b) => b.record));
-            break;
-          } catch (err) {
-            this.onError(err as Error);
-            await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
-          }
+    this.running ??= this.drain().finally(() => {
+      this.running = null;
+      if (this.pending.length > 0) this.timer ??= setTimeout(() => void this.flush(), 10);
+    });
+    return this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, 20_000);
+      this.inflight = batch.length;
+      // Syslog has no acknowledgement: an outage of the stream must not lose the batch, so retry.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.append(batch.map((b) => b.record));
+          break;
+        } catch (err) {
+          this.onError(err as Error);
+          await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
         }
-        for (const { transport, record } of batch)
-          this.received.inc({ transport, result: record.parse_error ? 'unparsed' : 'parsed' });
-      });
+      }
+      this.inflight = 0;
+      const counts = new Map<string, number>();
+      for (const { transport, record } of batch) {
+        const k = `${transport}\0${record.parse_error ? 'unparsed' : 'parsed'}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      for (const [k, n] of counts) {
+        const [transport, result] = k.split('\0');
+        this.received.inc({ transport, result }, n);
+      }
     }
-    return this.chain;
   }
 }
 

@@ -60,7 +60,7 @@ export class FileFollower {
     private saved: FilePosition | null,
     private readonly o: FollowerOptions = {},
   ) {
-    this.buf = Buffer.alloc(o.maxBytes ?? 1024 * 1024);
+    this.buf = Buffer.alloc(o.maxBytes ?? 4 * 1024 * 1024);
   }
 
   /** The position to save: the rotated file while it is being finished, else the current one. */

@@ -94,7 +94,7 @@ export async function runTail(o: TailOptions): Promise<TailSummary> {
     (f) =>
       new FileFollower(resolve(f), state.get(f), {
         fromEnd: o.fromEnd,
-        maxLines: o.batchLines ?? 1000,
+        maxLines: o.batchLines ?? 5000,
         onNotice: (m) => log(m),
       }),
   );
