@@ -45,10 +45,16 @@ describe('scheduled retraining', () => {
     const scheduler = new RetrainScheduler({
       config,
       sites: () => ['shop'],
-      onTrained: (site) => void trained.push(site),
+      onTrained: async (site) => {
+        // The job is not reported done until the new model is loaded (this resolves).
+        statesWhileLoading.push(scheduler.list()[0]?.state ?? '?');
+        await new Promise((r) => setTimeout(r, 50));
+        trained.push(site);
+      },
       log: { info: (_o, m) => logged.push(m), warn: (_o, m) => logged.push(m) },
       command: (_job, configFile) => ({ cmd: process.execPath, args: ['-e', script, configFile] }),
     });
+    const statesWhileLoading: string[] = [];
     // The child gets this server's settings in a file only it can read, removed afterwards.
     script = `
       const fs = require('node:fs');
@@ -75,6 +81,7 @@ describe('scheduled retraining', () => {
       'wrote model v-test',
     ]);
     assert.deepEqual(trained, ['shop']);
+    assert.deepEqual(statesWhileLoading, ['running']);
     assert.deepEqual(
       readdirSync(join(dir, 'recs')).filter((f) => f.startsWith('.train-')),
       [],

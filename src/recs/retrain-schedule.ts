@@ -210,16 +210,18 @@ export class RetrainScheduler {
         if (partial.trim()) job.progress.push(partial.trimEnd());
         rmSync(configFile, { force: true });
         this.child = null;
-        job.finishedAt = new Date(this.now()).toISOString();
         if (code === 0 && !err) {
-          job.state = 'succeeded';
           this.opts.log.info({ site: job.siteId, job: job.id }, 'recs training finished');
+          // Succeeded once the new model is served, so whoever follows the job sees it next.
           try {
             await this.opts.onTrained(job.siteId);
           } catch (e) {
             this.opts.log.warn({ err: (e as Error).message }, 'recs: loading the new model failed');
           }
+          job.finishedAt = new Date(this.now()).toISOString();
+          job.state = 'succeeded';
         } else {
+          job.finishedAt = new Date(this.now()).toISOString();
           job.state = 'failed';
           job.error = err
             ? err.message

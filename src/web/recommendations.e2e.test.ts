@@ -23,6 +23,7 @@ const ARTIFACTS = new URL('test-artifacts/', ROOT);
 const PASSWORD = 'correct horse battery staple 42';
 const ANALYST = 'analyst@shop.example';
 const VIEWER = 'viewer@shop.example';
+const ADMIN = 'admin@shop.example';
 // Shown as text; if any of it ran, it would set window.__xss.
 const XSS_PRODUCT = '<img src=x onerror="window.__xss=1">';
 const XSS_BRAND = '<script>window.__xss=2</script>';
@@ -49,6 +50,7 @@ describe('recommendations page in Chromium', { skip }, () => {
     for (const [email, role] of [
       [ANALYST, 'analyst'],
       [VIEWER, 'viewer'],
+      [ADMIN, 'admin'],
     ]) {
       const added = await runCli(['users', 'add', email, '--role', role, '--password-stdin'], {
         dataDir: server.dataDir,
@@ -229,6 +231,37 @@ describe('recommendations page in Chromium', { skip }, () => {
     // The URL names the lookups, so a reload shows the same.
     assert.match(page.url(), /\/recommendations\?.*user=someone-new/);
     assert.deepEqual(problems, [], 'no page errors, console errors or dialogs');
+    await context.close();
+  });
+
+  test('an admin retrains from the page and sees the new version', { timeout: 240_000 }, async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const page = await signIn(context, ADMIN);
+    const problems = watch(page);
+    await page.goto(`${server.url}/recommendations?site=default`);
+    const before = (await page.getByTestId('recs-model-version').textContent()) ?? '';
+    assert.ok(before);
+    await page.getByTestId('recs-train').click();
+    await page.getByTestId('recs-train').getByText('Training…').waitFor();
+    // Progress lines from the trainer show while it runs.
+    await page
+      .getByTestId('recs-train-status')
+      .getByText(/ALS iteration|interactions|co-occurrence/)
+      .waitFor({
+        timeout: 120_000,
+      });
+    await page
+      .getByTestId('recs-train-status')
+      .getByText('last training finished')
+      .waitFor({ timeout: 200_000 });
+    await eventually(
+      async () => ((await page.getByTestId('recs-model-version').textContent()) ?? before) !== before,
+      30_000,
+      500,
+    );
+    await page.getByText(/1 earlier version\(s\) kept for rollback/).waitFor();
+    await shot(page, 'retrained');
+    assert.deepEqual(problems, []);
     await context.close();
   });
 
