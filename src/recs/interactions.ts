@@ -81,11 +81,11 @@ export async function openLakeEvents(r: LakeRange): Promise<LakeEvents> {
   ].filter(Boolean);
   // Materialised once: every later query (matrix, co-occurrence, popularity) reads it.
   await conn.run(`CREATE TEMP TABLE raw AS
-    SELECT event_time, event_type, product_id, category_code, brand, price, user_id, visitor_id,
+    SELECT site_id, event_time, event_type, product_id, category_code, brand, price, user_id, visitor_id,
            coalesce(user_session, visitor_id) AS session
       FROM ${source} WHERE ${where.join(' AND ')}`);
   await conn.run(`CREATE TEMP TABLE recs_events AS
-    SELECT r.event_time, r.event_type, r.product_id, r.category_code, r.brand, r.price, r.session,
+    SELECT r.site_id, r.event_time, r.event_type, r.product_id, r.category_code, r.brand, r.price, r.session,
            coalesce(r.user_id, s.user_id, r.visitor_id) AS user_key
       FROM raw r LEFT JOIN (SELECT visitor_id, max(user_id) AS user_id FROM raw
                              WHERE user_id IS NOT NULL GROUP BY visitor_id) s USING (visitor_id)`);
@@ -100,6 +100,22 @@ export async function openLakeEvents(r: LakeRange): Promise<LakeEvents> {
       instance.closeSync();
     },
   };
+}
+
+/**
+ * The site a model is for: the one asked for, or the only one in the events. A model mixes no
+ * stores, so several sites without --site is an error that names them.
+ */
+export async function modelSite(conn: DuckDBConnection, site: string | undefined): Promise<string> {
+  if (site) return site;
+  const sites = (await conn.runAndReadAll('SELECT DISTINCT site_id FROM recs_events ORDER BY 1 LIMIT 11'))
+    .getRows()
+    .map((r) => String(r[0]));
+  if (sites.length === 1) return sites[0];
+  if (sites.length === 0) throw new Error('no view/cart/purchase events in that range of the lake');
+  throw new Error(
+    `the lake holds events of several sites (${sites.slice(0, 10).join(', ')}): choose one with --site`,
+  );
 }
 
 /** Streams a query's rows chunk by chunk: `each(columns, rowCount)`. */

@@ -23,8 +23,8 @@ export interface AlsParams {
 export const DEFAULT_ALS: AlsParams = {
   factors: 64,
   iterations: 15,
-  alpha: 2,
-  lambda: 0.1,
+  alpha: 4,
+  lambda: 30,
   cgSteps: 3,
   seed: 1,
   threads: 2,

@@ -6,6 +6,7 @@ import {
   type LakeEvents,
   type LakeRange,
   loadInteractions,
+  modelSite,
   openLakeEvents,
 } from './interactions.js';
 import { type ModelData, ModelStore } from './model-store.js';
@@ -46,6 +47,7 @@ export async function buildModel(
     if (!events) lake.close();
   };
   try {
+    const siteId = await modelSite(lake.conn, o.site);
     const data = await loadInteractions(lake.conn, weights, (read, total) =>
       o.onProgress?.({ stage: 'read', interactions: read, total }),
     );
@@ -72,7 +74,7 @@ export async function buildModel(
     return {
       info: {
         version,
-        siteId: o.site ?? '*',
+        siteId,
         trainedAt: new Date().toISOString(),
         from: o.from ?? '',
         to: o.to ?? '',
