@@ -372,7 +372,7 @@ function RecTable(props: {
             <th className="num">Price</th>
             {props.counts && <th className="num">Viewed together</th>}
             {props.counts && <th className="num">Bought together</th>}
-            <th>Why</th>
+            <th className="recs-why-col">Why</th>
           </tr>
         </thead>
         <tbody>
@@ -391,6 +391,8 @@ function RecTable(props: {
                 <div className="muted small recs-product-meta">
                   <span data-testid="rec-brand">{r.brand ?? '—'}</span> · {r.categoryCode ?? '—'}
                 </div>
+                {/* On a phone the "why" column is hidden and the reason goes under the product. */}
+                <div className="small recs-why-inline">{r.reason.text}</div>
               </td>
               <td className="num">{r.price == null ? '—' : fmtMoney(r.price)}</td>
               {props.counts && (
@@ -403,7 +405,7 @@ function RecTable(props: {
                   {r.reason.boughtTogether == null ? '—' : fmtInt(r.reason.boughtTogether)}
                 </td>
               )}
-              <td>
+              <td className="recs-why-col">
                 <span className={`pill reason-${r.reason.kind}`}>{KIND_TEXT[r.reason.kind]}</span>{' '}
                 <span className="recs-why" data-testid="rec-reason">
                   {r.reason.text}
