@@ -24,7 +24,7 @@ export const DEFAULT_ALS: AlsParams = {
   factors: 64,
   iterations: 15,
   alpha: 4,
-  lambda: 30,
+  lambda: 1,
   cgSteps: 3,
   seed: 1,
   threads: 2,
