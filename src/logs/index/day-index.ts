@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS logs (
 );
 CREATE INDEX IF NOT EXISTS logs_site_t ON logs (site_id, t);
 CREATE INDEX IF NOT EXISTS logs_status ON logs (site_id, status, t);
-CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5 (raw, content = 'logs', content_rowid = 'id');
+CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5 (raw, content = 'logs', content_rowid = 'id', columnsize = 0);
 CREATE TABLE IF NOT EXISTS applied (topic TEXT PRIMARY KEY, position INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS imports (tag TEXT PRIMARY KEY, rows INTEGER NOT NULL, at INTEGER NOT NULL);
 `;
@@ -116,7 +116,14 @@ export class DayIndex {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('cache_size = -65536');
+    const fresh = !this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'logs_fts'").get();
     this.db.exec(SCHEMA);
+    // Results are ordered by time, never by relevance, so no per-row sizes (columnsize = 0, above);
+    // and segments merge in larger steps: ~20% faster inserts for a few more segments to read.
+    if (fresh)
+      this.db.exec(
+        "INSERT INTO logs_fts (logs_fts, rank) VALUES ('automerge', 8); INSERT INTO logs_fts (logs_fts, rank) VALUES ('crisismerge', 64);",
+      );
     this.insertRow = this.db.prepare(
       `INSERT INTO logs (id, ${COLS.join(', ')}) VALUES (${COLS.map(() => '?').join(', ')}, ?)`,
     );
