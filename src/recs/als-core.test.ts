@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addGram, lossRows, mirrorGram, scratch, solveRows, splitRows } from './als-core.js';
+import { addGram, lossObserved, mirrorGram, scratch, solveRows, splitRows } from './als-core.js';
 import { csrFromTriples } from './interactions.js';
 
 /** Dense Gaussian elimination with partial pivoting: the exact answer to compare CG with. */
@@ -120,7 +120,14 @@ describe('ALS conjugate-gradient solver', () => {
       }
       for (let a = 0; a < f; a++) want += lambda * X[u * f + a] ** 2;
     }
-    assert.ok(Math.abs(lossRows(m, Y, X, G, 0, users, { f, alpha, lambda, cgSteps: 0 }) - want) < 1e-4);
+    // What trainAls computes: the observed pairs, plus Σ (YᵀY)∘(XᵀX) + λ tr(XᵀX) from the Gram matrices.
+    const XtX = new Float64Array(f * f);
+    addGram(X, f, 0, users, XtX);
+    mirrorGram(XtX, f);
+    let got = lossObserved(m, Y, X, 0, users, f, alpha);
+    for (let k = 0; k < f * f; k++) got += G[k] * XtX[k];
+    for (let a = 0; a < f; a++) got += lambda * XtX[a * f + a];
+    assert.ok(Math.abs(got - want) < 1e-4, `${got} vs ${want}`);
   });
 
   it('splits rows into contiguous ranges of similar work', () => {

@@ -164,36 +164,25 @@ export function solveRows(
 }
 
 /**
- * The weighted loss of rows [start, end):
- *   Σ_u Σ_i c_ui (p_ui − x_uᵀy_i)² + λ Σ_u |x_u|²
- * computed without touching the zeros: Σ over all items of (x·y)² is xᵀ G x, and each observed
- * pair corrects its term from (x·y)² to c (1 − x·y)².
+ * The observed pairs' part of the loss: Σ_{(u,i) observed} c (1 − x·y)² − (x·y)². The rest,
+ * Σ_u x_uᵀ(YᵀY)x_u + λ Σ|x_u|², equals Σ_ab (YᵀY)_ab (XᵀX)_ab + λ tr(XᵀX), which trainAls gets
+ * from the two Gram matrices it has anyway, so the loss costs no f² work per user.
  */
-export function lossRows(
+export function lossObserved(
   m: CsrView,
   Y: Float32Array,
   X: Float32Array,
-  G: Float64Array,
   start: number,
   end: number,
-  o: SolveParams,
+  f: number,
+  alpha: number,
 ): number {
-  const { f, alpha, lambda } = o;
   const { indptr, indices, values } = m;
-  let loss = 0;
   const x = new Float64Array(f);
-  const g = new Float64Array(f);
+  let loss = 0;
   for (let u = start; u < end; u++) {
     const xo = u * f;
     for (let a = 0; a < f; a++) x[a] = X[xo + a];
-    matVec(G, x, 0, f, g);
-    let xgx = 0;
-    let xx = 0;
-    for (let a = 0; a < f; a++) {
-      xgx += g[a] * x[a];
-      xx += x[a] * x[a];
-    }
-    loss += xgx + lambda * xx;
     for (let k = indptr[u]; k < indptr[u + 1]; k++) {
       const c = 1 + alpha * values[k];
       const yx = dot(x, Y, indices[k] * f, f);

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { addGram, type CsrView, lossRows, type SolveParams, scratch, solveRows } from './als-core.js';
+import { addGram, type CsrView, lossObserved, type SolveParams, scratch, solveRows } from './als-core.js';
 
 /**
  * One ALS worker thread: holds views of the shared matrices and factors (SharedArrayBuffer,
@@ -41,6 +41,6 @@ parentPort?.on('message', (msg: { init?: WorkerInit; task?: WorkerTask }) => {
     addGram(t.side === 'users' ? X : Y, params.f, t.start, t.end, part);
     parentPort?.postMessage({ gram: part }, [part.buffer]);
   } else {
-    parentPort?.postMessage({ loss: lossRows(users, Y, X, G, t.start, t.end, params) });
+    parentPort?.postMessage({ loss: lossObserved(users, Y, X, t.start, t.end, params.f, params.alpha) });
   }
 });

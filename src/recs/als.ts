@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import {
   addGram,
-  lossRows,
+  lossObserved,
   mirrorGram,
   type SolveParams,
   scratch,
@@ -171,10 +171,13 @@ export async function trainAls(
       await pool.run(parts.map(([start, end]) => ({ kind: 'solve', side, start, end })));
     }
   };
+  const XtX = new Float64Array(f * f);
   const loss = async (): Promise<number> => {
-    // G must hold YᵀY here.
+    // G holds YᵀY here, XtX the users' Gram matrix (X has not changed since it was computed).
     let l = 0;
-    if (!pool) l = lossRows(users, Y, X, G, 0, m.rows, params);
+    for (let k = 0; k < f * f; k++) l += G[k] * XtX[k];
+    for (let a = 0; a < f; a++) l += p.lambda * XtX[a * f + a];
+    if (!pool) l += lossObserved(users, Y, X, 0, m.rows, f, p.alpha);
     else
       for (const r of await pool.run(userParts.map(([start, end]) => ({ kind: 'loss', start, end }))))
         l += r.loss as number;
@@ -186,9 +189,10 @@ export async function trainAls(
     await pool?.start(threads, { users, items, X, Y, G, params });
     for (let it = 1; it <= p.iterations && m.rows > 0 && m.cols > 0; it++) {
       const started = performance.now();
-      await gram('items');
+      if (it === 1) await gram('items'); // later iterations end with YᵀY in G
       await solve('users');
       await gram('users');
+      XtX.set(G);
       await solve('items');
       await gram('items');
       const l = await loss();
