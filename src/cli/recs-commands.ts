@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_ALS, DEFAULT_COOCCURRENCE, DEFAULT_WEIGHTS } from '../recs/params.js';
 
@@ -9,27 +9,33 @@ import { DEFAULT_ALS, DEFAULT_COOCCURRENCE, DEFAULT_WEIGHTS } from '../recs/para
 export function registerRecsCommands(program: Command, config: () => Config): void {
   const num = (v: string) => {
     const n = Number(v);
-    if (!Number.isFinite(n)) throw new Error(`not a number: ${v}`);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got ${v}`);
+    return n;
+  };
+  const count = (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(`expected a whole number ≥ 1, got ${v}`);
     return n;
   };
   const recs = program.command('recs').description('product recommendations: train, evaluate, roll back');
 
   const modelOptions = (c: Command) =>
     c
-      .option('--site <id>', 'only this site’s events (default: every site)')
-      .option('--factors <n>', 'ALS latent factors', num, DEFAULT_ALS.factors)
-      .option('--iterations <n>', 'ALS iterations', num, DEFAULT_ALS.iterations)
+      .option('--site <id>', 'the site to train for (default: the only site in the lake)')
+      .option('--factors <n>', 'ALS latent factors', count, DEFAULT_ALS.factors)
+      .option('--iterations <n>', 'ALS iterations', count, DEFAULT_ALS.iterations)
       .option('--alpha <x>', 'ALS confidence scale: c = 1 + alpha × weight', num, DEFAULT_ALS.alpha)
       .option('--lambda <x>', 'ALS regularisation', num, DEFAULT_ALS.lambda)
-      .option('--cg-steps <n>', 'conjugate-gradient steps per row and iteration', num, DEFAULT_ALS.cgSteps)
-      .option('--threads <n>', 'worker threads', num, DEFAULT_ALS.threads)
+      .option('--cg-steps <n>', 'conjugate-gradient steps per row and iteration', count, DEFAULT_ALS.cgSteps)
+      .option('--threads <n>', 'worker threads', count, DEFAULT_ALS.threads)
       .option('--view-weight <x>', 'weight of a view', num, DEFAULT_WEIGHTS.view)
       .option('--cart-weight <x>', 'weight of an add-to-cart', num, DEFAULT_WEIGHTS.cart)
       .option('--purchase-weight <x>', 'weight of a purchase', num, DEFAULT_WEIGHTS.purchase)
       .option(
         '--neighbours <n>',
         'co-occurrence neighbours kept per item',
-        num,
+        count,
         DEFAULT_COOCCURRENCE.neighbours,
       )
       .option('--beta <x>', 'co-occurrence popularity damping (0.5: cosine)', num, DEFAULT_COOCCURRENCE.beta)
@@ -60,10 +66,10 @@ export function registerRecsCommands(program: Command, config: () => Config): vo
         '--split <time>',
         'train before this time, test from it (default: --test-days before the lake’s end)',
       )
-      .option('--test-days <n>', 'days tested after the split', num, 3)
+      .option('--test-days <n>', 'days tested after the split', count, 3)
       .option('--test-minutes <n>', 'test on the last minutes instead of days (tiny samples)', num)
       .option('--train-days <n>', 'days trained on before the split (default: everything before it)', num)
-      .option('-k, --k <n>', 'list length', num, 10)
+      .option('-k, --k <n>', 'list length', count, 10)
       .option('--max-users <n>', 'evaluate at most this many test users (a deterministic sample)', num, 20000)
       .option('--json <file>', 'also write the results as JSON'),
   ).action(async (o) => {
