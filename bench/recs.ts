@@ -1,4 +1,4 @@
-import { trainAls } from '../src/recs/als.js';
+import { DEFAULT_ALS, trainAls } from '../src/recs/als.js';
 import { type Csr, emptyCsr } from '../src/recs/interactions.js';
 import { type Bench, type BenchOptions, fmt } from './lib.js';
 
@@ -52,11 +52,11 @@ export const recsBench: Bench = {
   async run(o: BenchOptions) {
     const users = o.quick ? 50_000 : 500_000;
     const items = o.quick ? 5_000 : 50_000;
-    const iterations = o.quick ? 3 : 15;
+    const iterations = o.quick ? 3 : DEFAULT_ALS.iterations;
     const m = syntheticMatrix(users, items, 20);
     const nnz = m.indices.length;
     o.log(`  matrix: ${fmt(users)} users × ${fmt(items)} items, ${fmt(nnz)} interactions`);
-    const params = { factors: 64, iterations, alpha: 2, lambda: 0.1, cgSteps: 3, seed: 1, threads: 2 };
+    const params = { ...DEFAULT_ALS, factors: 64, iterations, threads: 2 };
 
     const perIteration: number[] = [];
     const started = performance.now();

@@ -22,10 +22,10 @@ export interface AlsParams {
 
 export const DEFAULT_ALS: AlsParams = {
   factors: 64,
-  iterations: 15,
+  iterations: 10,
   alpha: 4,
   lambda: 1,
-  cgSteps: 3,
+  cgSteps: 2,
   seed: 1,
   threads: 2,
 };
