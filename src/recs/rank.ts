@@ -31,21 +31,3 @@ export function topN(
   }
   return { indices: idx, scores: sc };
 }
-
-/** Scores of every item for one user: Y · x_u. */
-export function dotAll(
-  Y: Float32Array,
-  f: number,
-  x: Float32Array,
-  xo: number,
-  out: Float32Array,
-): Float32Array {
-  const items = out.length;
-  for (let i = 0; i < items; i++) {
-    const yo = i * f;
-    let s = 0;
-    for (let a = 0; a < f; a++) s += Y[yo + a] * x[xo + a];
-    out[i] = s;
-  }
-  return out;
-}
