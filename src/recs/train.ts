@@ -52,6 +52,11 @@ export async function buildModel(
       o.onProgress?.({ stage: 'read', interactions: read, total }),
     );
     const { matrix } = data;
+    if (matrix.indices.length === 0) {
+      throw new Error(
+        `no view, cart or purchase events of site ${siteId} in ${o.from ?? 'the start'} … ${o.to ?? 'now'}: nothing to train on`,
+      );
+    }
     o.onProgress?.({
       stage: 'loaded',
       users: matrix.rows,
