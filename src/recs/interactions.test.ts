@@ -52,6 +52,7 @@ describe('interactions from the lake', () => {
       assert.equal(await modelSite(lake.conn, undefined), 'shop');
       const d = await loadInteractions(lake.conn, { view: 1, cart: 4, purchase: 10 });
       assert.deepEqual(d.userIds, ['u1', 'v2']);
+      assert.deepEqual(d.aliases, [['v1', 'u1']], 'v1 is found as u1');
       assert.deepEqual(d.itemIds, ['P1', 'P2', 'P3']);
       const row = (u: number) =>
         Object.fromEntries(

@@ -42,6 +42,8 @@ export interface Interactions {
   purchased: Csr;
   /** Number of raw events read. */
   events: number;
+  /** Visitor ids stitched to a user id (visitor → user), so serving finds them by either. */
+  aliases: [string, string][];
 }
 
 export interface LakeRange {
@@ -84,11 +86,12 @@ export async function openLakeEvents(r: LakeRange): Promise<LakeEvents> {
     SELECT site_id, event_time, event_type, product_id, category_code, brand, price, user_id, visitor_id,
            coalesce(user_session, visitor_id) AS session
       FROM ${source} WHERE ${where.join(' AND ')}`);
+  await conn.run(`CREATE TEMP TABLE stitched AS
+    SELECT visitor_id, max(user_id) AS user_id FROM raw WHERE user_id IS NOT NULL GROUP BY visitor_id`);
   await conn.run(`CREATE TEMP TABLE recs_events AS
     SELECT r.site_id, r.event_time, r.event_type, r.product_id, r.category_code, r.brand, r.price, r.session,
            coalesce(r.user_id, s.user_id, r.visitor_id) AS user_key
-      FROM raw r LEFT JOIN (SELECT visitor_id, max(user_id) AS user_id FROM raw
-                             WHERE user_id IS NOT NULL GROUP BY visitor_id) s USING (visitor_id)`);
+      FROM raw r LEFT JOIN stitched s USING (visitor_id)`);
   await conn.run('DROP TABLE raw');
   let open = true;
   return {
@@ -214,7 +217,16 @@ export async function loadInteractions(
     matrix.indptr[u + 1] += matrix.indptr[u];
     purchased.indptr[u + 1] += purchased.indptr[u];
   }
-  return { userIds, itemIds, items, matrix, purchased, events };
+  const aliases: [string, string][] = [];
+  await eachChunk(
+    conn,
+    `SELECT s.visitor_id, s.user_id FROM stitched s JOIN users u ON u.user_key = s.user_id
+      WHERE s.visitor_id <> s.user_id AND s.visitor_id NOT IN (SELECT user_key FROM users)`,
+    (c, n) => {
+      for (let r = 0; r < n; r++) aliases.push([String(c[0][r]), String(c[1][r])]);
+    },
+  );
+  return { userIds, itemIds, items, matrix, purchased, events, aliases };
 }
 
 export function emptyCsr(rows: number, cols: number, nnz: number): Csr {

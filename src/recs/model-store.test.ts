@@ -49,6 +49,7 @@ function model(version: string): ModelData {
       bought: Int32Array.from([2]),
     },
     popularity: Float32Array.from([2, 1, 1, 0]),
+    aliases: [['visitor-of-alice', 'alice']],
   };
 }
 
@@ -90,6 +91,7 @@ describe('model store', () => {
     assert.equal(back.items.price[0], 9.99);
     assert.ok(Number.isNaN(back.items.price[2]));
     assert.deepEqual(back.userIds, m.userIds);
+    assert.deepEqual(back.aliases, m.aliases);
   });
 });
 
@@ -104,6 +106,8 @@ describe('recommender', () => {
     assert.deepEqual(recs[0].reason.because?.[0], 'P0');
     assert.equal(recs[0].price, 9.99);
     assert.equal(r.forUser('bob', 1)[0].productId, 'P2');
+    assert.ok(r.knowsUser('visitor-of-alice'), 'a stitched visitor id finds the account');
+    assert.deepEqual(r.forUser('visitor-of-alice', 4), recs);
   });
 
   it('falls back to popularity for users it does not know', () => {

@@ -37,6 +37,8 @@ export interface ModelData {
   neighbours: Neighbours;
   /** Per item: how many users interacted with it. */
   popularity: Float32Array;
+  /** Visitor ids that are known users under their account id (visitor → user id). */
+  aliases?: [string, string][];
 }
 
 type Arr = Int32Array | Float32Array | Float64Array;
@@ -161,6 +163,7 @@ export class ModelStore {
       itemIds: m.itemIds,
       categoryCode: m.items.categoryCode,
       brand: m.items.brand,
+      aliases: m.aliases ?? [],
     };
     writeDurable(join(tmp, 'model.json'), JSON.stringify(meta));
     writeDurable(join(tmp, 'info.json'), `${JSON.stringify(m.info, null, 2)}\n`);
@@ -248,6 +251,7 @@ export class ModelStore {
         bought: a['neighbours.bought'] as Int32Array,
       },
       popularity: a.popularity as Float32Array,
+      aliases: meta.aliases ?? [],
     };
   }
 }

@@ -153,6 +153,10 @@ export class ModelRecommender implements Recommender {
   constructor(readonly model: ModelData) {
     this.info = model.info;
     this.users = new Map(model.userIds.map((id, u) => [id, u]));
+    for (const [visitor, user] of model.aliases ?? []) {
+      const u = this.users.get(user);
+      if (u !== undefined && !this.users.has(visitor)) this.users.set(visitor, u);
+    }
     this.items = new Map(model.itemIds.map((id, i) => [id, i]));
     this.popular = popularIndex(model);
     const f = model.info.factors;

@@ -113,6 +113,7 @@ export async function buildModel(
       purchased: data.purchased,
       neighbours,
       popularity,
+      aliases: data.aliases,
     };
   } finally {
     release();
