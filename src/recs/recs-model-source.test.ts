@@ -66,6 +66,11 @@ describe('model source over the model store', () => {
     assert.equal(source.currentVersion('shop'), '20261201T000000Z');
     assert.equal(source.currentVersion('other'), null);
     assert.equal(source.versions('shop')[0].params.note, '{"}{\\');
+    // A model from before info.json: the info is read from the head of model.json.
+    rmSync(join(dir, 'recs', 'models', '20261201T000000Z', 'info.json'), { force: true });
+    const older = new StoreModelSource(dir);
+    assert.equal(older.currentVersion('shop'), '20261201T000000Z');
+    assert.equal(older.versions('shop')[0].params.note, '{"}{\\');
 
     // Another site trained after it: the store's current is theirs, this site keeps its own.
     store.save(model('20261202T000000Z', 'other'));

@@ -42,14 +42,22 @@ export class StoreModelSource implements ModelSource {
   }
 
   private info(version: string): ModelInfo | null {
-    if (!this.infos.has(version))
-      this.infos.set(version, readInfo(join(this.store.modelsDir, version, 'model.json')));
+    if (!this.infos.has(version)) {
+      let info: ModelInfo | null = null;
+      try {
+        info = this.store.info(version);
+      } catch {
+        // A torn info.json: fall back to model.json.
+      }
+      // Models from before info.json have the info at the head of model.json.
+      this.infos.set(version, info ?? readInfo(join(this.store.modelsDir, version, 'model.json')));
+    }
     return this.infos.get(version) ?? null;
   }
 }
 
 /**
- * `model.json` begins with `{"format":1,"info":{…}` and goes on with every user and product id;
+ * `model.json` (of any version) begins with `{"format":1,"info":{…}` and goes on with every user and product id;
  * reading its head is enough for the info, without parsing megabytes on the serving thread.
  */
 export function readInfo(file: string): ModelInfo | null {
