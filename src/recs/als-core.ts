@@ -79,6 +79,19 @@ function dot(v: Float64Array, w: Float32Array, wo: number, f: number): number {
   return s0 + s1 + s2 + s3;
 }
 
+/** out += c · w[wo …], unrolled by four (V8 does not vectorise; this nearly doubles the speed). */
+function axpy(c: number, w: Float32Array, wo: number, out: Float64Array, f: number): void {
+  const f4 = f - (f % 4);
+  let a = 0;
+  for (; a < f4; a += 4) {
+    out[a] += c * w[wo + a];
+    out[a + 1] += c * w[wo + a + 1];
+    out[a + 2] += c * w[wo + a + 2];
+    out[a + 3] += c * w[wo + a + 3];
+  }
+  for (; a < f; a++) out[a] += c * w[wo + a];
+}
+
 export interface SolveParams {
   f: number;
   alpha: number;
@@ -125,8 +138,7 @@ export function solveRows(
     for (let k = k0; k < k1; k++) {
       const c = 1 + alpha * values[k];
       const yo = indices[k] * f;
-      const coef = c - (c - 1) * dot(x, Y, yo, f);
-      for (let a = 0; a < f; a++) r[a] += coef * Y[yo + a];
+      axpy(c - (c - 1) * dot(x, Y, yo, f), Y, yo, r, f);
     }
     let rsOld = 0;
     for (let a = 0; a < f; a++) {
@@ -141,8 +153,7 @@ export function solveRows(
       for (let k = k0; k < k1; k++) {
         const cm1 = alpha * values[k];
         const yo = indices[k] * f;
-        const coef = cm1 * dot(p, Y, yo, f);
-        for (let a = 0; a < f; a++) ap[a] += coef * Y[yo + a];
+        axpy(cm1 * dot(p, Y, yo, f), Y, yo, ap, f);
       }
       let pap = 0;
       for (let a = 0; a < f; a++) pap += p[a] * ap[a];
