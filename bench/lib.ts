@@ -191,6 +191,10 @@ export async function wrk(o: {
   threads?: number;
   body?: string;
   headers?: Record<string, string>;
+  /** Request paths, one picked at random per request (GET). */
+  paths?: string[];
+  /** Each connection waits this long between its requests (paces a closed loop). */
+  delayMs?: number;
 }): Promise<WrkResult> {
   const bin = requireTool('wrk', 'apt-get install -y wrk');
   const dir = scratchDir('wrk');
@@ -207,6 +211,15 @@ export async function wrk(o: {
   }
   for (const [k, v] of Object.entries(o.headers ?? {}))
     lua.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
+  if (o.paths) {
+    writeFileSync(join(dir, 'paths'), `${o.paths.join('\n')}\n`);
+    lua.push(
+      'local paths = {}',
+      `for line in io.lines(${JSON.stringify(join(dir, 'paths'))}) do paths[#paths + 1] = line end`,
+      'function request() return wrk.format(nil, paths[math.random(#paths)]) end',
+    );
+  }
+  if (o.delayMs !== undefined) lua.push(`function delay() return ${o.delayMs} end`);
   lua.push(
     'local threads = {}',
     'function setup(thread) table.insert(threads, thread) end',
