@@ -324,7 +324,8 @@ export const ConfigSchema = T.Object(
         reloadSeconds: T.Number({
           minimum: 0,
           default: 5,
-          description: 'how often the server looks for a newly trained model (0 = only after its own training)',
+          description:
+            'how often the server looks for a newly trained model (0 = only after its own training)',
         }),
       },
       { additionalProperties: false, default: {} },
