@@ -213,6 +213,10 @@ export const recsServeBench: Bench = {
         o.log(`    ${line}`);
         notes.push(line);
       }
+      // The same lists well below saturation: what one costs when it does not queue.
+      const light = await phase('user', 200);
+      o.log(`    at 200 req/s: ${light.text}`);
+      notes.push(`at 200 req/s: ${light.text}`);
       for (const name of ['similar', 'cold'] as const) {
         const r = await phase(name);
         o.log(`    ${r.text}`);
