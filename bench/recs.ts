@@ -59,6 +59,7 @@ export const recsBench: Bench = {
     const params = { ...DEFAULT_ALS, factors: 64, iterations, threads: 2 };
 
     const perIteration: number[] = [];
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     await trainAls(m, params, (i) => {
       perIteration.push(i.seconds);
@@ -67,6 +68,9 @@ export const recsBench: Bench = {
       );
     });
     const total = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    // Cores actually used: on a shared machine the two workers may get much less than two.
+    const cores = (cpu.user + cpu.system) / 1e6 / total;
     const rssMb = process.resourceUsage().maxRSS / 1024;
 
     // Baseline: the same solver on one thread, two iterations (the second is the steady state).
@@ -92,6 +96,7 @@ export const recsBench: Bench = {
       notes: [
         `${two.toFixed(2)} s per iteration on 2 threads vs ${one.toFixed(2)} s on 1 (×${(one / two).toFixed(2)})`,
         `peak RSS ${fmt(rssMb)} MB (process, includes the matrix and its transposed copy)`,
+        `${cores.toFixed(2)} cores used on average while training on 2 threads (CPU time / wall time)`,
       ],
     };
   },
