@@ -95,6 +95,7 @@ export async function evaluate(o: EvalOptions, onStage?: (s: string) => void): P
     const items = new Map(model.itemIds.map((id, i) => [id, i]));
     const pop = popularIndex(model);
     const scratch = new Float32Array(model.itemIds.length);
+    const alsScores = new Float32Array(model.itemIds.length);
     const k = o.k;
     const sums = {
       all: new Map(METHODS.map((m) => [m, new MetricSums()])),
@@ -143,7 +144,7 @@ export async function evaluate(o: EvalOptions, onStage?: (s: string) => void): P
             continue;
           }
           const lists: Record<Method, number[]> = {
-            als: alsTop(model, u, k, skip).indices,
+            als: alsTop(model, u, k, skip, alsScores).indices,
             cooccurrence: fill(cooccurrenceTop(model, u, k, skip, scratch), skip),
             popularity: popularTop(pop, k, skip),
             'category popularity': categoryTop(model, pop, u, k, skip),

@@ -56,27 +56,24 @@ export function popularTop(p: PopularIndex, n: number, skip: Skip = () => false)
   return firstN(p.overall, n, skip);
 }
 
-/** ALS: the items with the highest x_u · y_i. */
+/** ALS: the items with the highest x_u · y_i (scored in one tight pass into `scores`, then selected). */
 export function alsTop(
   m: ModelData,
   u: number,
   n: number,
   skip: Skip,
+  scores: Float32Array = new Float32Array(m.itemIds.length),
 ): { indices: number[]; scores: number[] } {
   const f = m.info.factors;
   const { X, Y } = m;
   const xo = u * f;
-  return topN(
-    n,
-    m.itemIds.length,
-    (i) => {
-      const yo = i * f;
-      let s = 0;
-      for (let a = 0; a < f; a++) s += Y[yo + a] * X[xo + a];
-      return s;
-    },
-    skip,
-  );
+  const items = m.itemIds.length;
+  for (let i = 0, yo = 0; i < items; i++, yo += f) {
+    let s = 0;
+    for (let a = 0; a < f; a++) s += Y[yo + a] * X[xo + a];
+    scores[i] = s;
+  }
+  return topN(n, items, (i) => scores[i], skip);
 }
 
 /** Item-to-item: the user's history items vote for their co-occurrence neighbours. */
@@ -149,6 +146,8 @@ export class ModelRecommender implements Recommender {
   private readonly popular: PopularIndex;
   /** |y_i|, for cosine neighbours of item factors. */
   private readonly norms: Float32Array;
+  /** Reused per request (JavaScript runs one request at a time). */
+  private readonly scores: Float32Array;
 
   constructor(readonly model: ModelData) {
     this.info = model.info;
@@ -159,6 +158,7 @@ export class ModelRecommender implements Recommender {
     }
     this.items = new Map(model.itemIds.map((id, i) => [id, i]));
     this.popular = popularIndex(model);
+    this.scores = new Float32Array(model.itemIds.length);
     const f = model.info.factors;
     this.norms = new Float32Array(model.itemIds.length);
     for (let i = 0; i < this.norms.length; i++) {
@@ -176,7 +176,7 @@ export class ModelRecommender implements Recommender {
     const u = this.users.get(userId);
     if (u === undefined) return this.popularList(popularTop(this.popular, n));
     const skip = boughtBy(this.model, u);
-    const r = alsTop(this.model, u, n, skip);
+    const r = alsTop(this.model, u, n, skip, this.scores);
     const history = historyTop(this.model, u, 20, () => false);
     return r.indices.map((i, k) => {
       const because = this.closest(i, history, 3);
