@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -283,3 +283,72 @@ export async function timed(fn: () => Promise<unknown> | unknown): Promise<numbe
 }
 
 export { freePort };
+
+export interface Paced {
+  lat: number[];
+  /** Completed answers per second over the phase. */
+  rate: number;
+  skipped: number;
+  failed: number;
+  error: string | null;
+}
+
+/**
+ * Calls `fire` `rate` times a second for `seconds` without waiting for answers (open loop: a
+ * request due while `maxInFlight` are outstanding is skipped and counted); returns latencies.
+ */
+export async function paced(
+  seconds: number,
+  fire: () => Promise<number>,
+  rate: number,
+  maxInFlight = 256,
+): Promise<Paced> {
+  const n = Math.round(rate * seconds);
+  const lat: number[] = [];
+  const pending: Promise<void>[] = [];
+  let failed = 0;
+  let skipped = 0;
+  let inFlight = 0;
+  let error: string | null = null;
+  const start = performance.now();
+  for (let i = 0; i < n; ) {
+    const due = start + (i * 1000) / rate;
+    const now = performance.now();
+    if (now < due) {
+      await sleep(Math.max(0, due - now));
+      continue;
+    }
+    // Catch up on every request due by now (timers fire late by a millisecond or so).
+    for (; i < n && start + (i * 1000) / rate <= performance.now(); i++) {
+      if (inFlight >= maxInFlight) {
+        skipped++;
+        continue;
+      }
+      inFlight++;
+      pending.push(
+        fire()
+          .then(
+            (ms) => void lat.push(ms),
+            (err: Error) => {
+              failed++;
+              error ??= String(err.cause ?? err.message);
+            },
+          )
+          .finally(() => inFlight--),
+      );
+    }
+  }
+  await Promise.all(pending);
+  return { lat, rate: (lat.length / (performance.now() - start)) * 1000, skipped, failed, error };
+}
+
+/** CPU seconds a process has used (Linux /proc; utime + stime at 100 ticks/s). */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}

@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readFileSync } from 'node:fs';
+import { linkSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -6,12 +6,13 @@ import { runCli, startServer } from '../src/testing/server-process.js';
 import {
   type Bench,
   type BenchOptions,
+  cpuSeconds,
   fmt,
   median,
+  paced,
   percentile,
   rmrf,
   scratchDir,
-  sleep,
   wrk,
 } from './lib.js';
 import { fillOrders, shapeFor } from './orders-fill.js';
@@ -37,67 +38,6 @@ const MAX_IN_FLIGHT = 256;
 /** wrk connections, each pausing 10 ms between lookups: ≈ 1000 lookups/s at ~1 ms per answer. */
 const WRK_CONNECTIONS = 11;
 const PASSWORD = 'correct horse battery staple 42';
-
-interface Paced {
-  lat: number[];
-  /** Completed answers per second over the phase. */
-  rate: number;
-  skipped: number;
-  failed: number;
-  error: string | null;
-}
-
-/** Calls `fire` `rate` times a second for `seconds` without waiting for answers; returns latencies. */
-async function paced(seconds: number, fire: () => Promise<number>, rate = RATE): Promise<Paced> {
-  const n = Math.round(rate * seconds);
-  const lat: number[] = [];
-  const pending: Promise<void>[] = [];
-  let failed = 0;
-  let skipped = 0;
-  let inFlight = 0;
-  let error: string | null = null;
-  const start = performance.now();
-  for (let i = 0; i < n; ) {
-    const due = start + (i * 1000) / rate;
-    const now = performance.now();
-    if (now < due) {
-      await sleep(Math.max(0, due - now));
-      continue;
-    }
-    // Catch up on every request due by now (timers fire late by a millisecond or so).
-    for (; i < n && start + (i * 1000) / rate <= performance.now(); i++) {
-      if (inFlight >= MAX_IN_FLIGHT) {
-        skipped++;
-        continue;
-      }
-      inFlight++;
-      pending.push(
-        fire()
-          .then(
-            (ms) => void lat.push(ms),
-            (err: Error) => {
-              failed++;
-              error ??= String(err.cause ?? err.message);
-            },
-          )
-          .finally(() => inFlight--),
-      );
-    }
-  }
-  await Promise.all(pending);
-  return { lat, rate: (lat.length / (performance.now() - start)) * 1000, skipped, failed, error };
-}
-
-/** CPU seconds a process has used (Linux /proc; utime + stime at 100 ticks/s). */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 function rawLookup(file: string) {
   const db = new Database(file, { readonly: true });
@@ -179,7 +119,7 @@ export const ordersBench: Bench = {
     };
     const phase = async (name: keyof typeof callers, rate = RATE) => {
       const cpu0 = cpuSeconds(server.child.pid);
-      const h = await paced(seconds, callers[name], rate);
+      const h = await paced(seconds, callers[name], rate, MAX_IN_FLIGHT);
       const cpuMs = ((cpuSeconds(server.child.pid) - cpu0) * 1000) / Math.max(1, h.lat.length);
       if (h.failed > 0) throw new Error(`${h.failed} ${name} lookups failed, e.g. ${h.error}`);
       const text =
@@ -222,14 +162,14 @@ export const ordersBench: Bench = {
     try {
       callers.session = http({ cookie: await signIn() });
       o.log('    warm-up (2 s of each)…');
-      await paced(2, callers.key);
-      await paced(2, callers.session);
-      await paced(2, async () => raw.lookup(pick()));
+      await paced(2, callers.key, RATE);
+      await paced(2, callers.session, RATE);
+      await paced(2, async () => raw.lookup(pick()), RATE);
       for (let run = 0; run < runs; run++) {
         const w = await wrkPhase();
         const key = await phase('key');
         const session = await phase('session');
-        const b = await paced(seconds, async () => raw.lookup(pick()));
+        const b = await paced(seconds, async () => raw.lookup(pick()), RATE);
         const bp = { p50: percentile(b.lat, 50), p99: percentile(b.lat, 99) };
         value.push(w.p99);
         nodeP99.push(key.p99);

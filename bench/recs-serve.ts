@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { loadRecommender } from '../src/recs/train.js';
 import type { ModelInfo } from '../src/recs/types.js';
@@ -6,8 +5,10 @@ import { runCli, sql, startServer } from '../src/testing/server-process.js';
 import {
   type Bench,
   type BenchOptions,
+  cpuSeconds,
   fmt,
   median,
+  paced,
   percentile,
   rmrf,
   scratchDir,
@@ -35,64 +36,6 @@ const RATE = 1000;
 const WRK_CONNECTIONS = 11;
 const N = 10;
 const MAX_IN_FLIGHT = 256;
-
-interface Paced {
-  lat: number[];
-  rate: number;
-  skipped: number;
-  failed: number;
-  error: string | null;
-}
-
-/** Calls `fire` `rate` times a second for `seconds` without waiting for answers (as bench/orders.ts). */
-async function paced(seconds: number, fire: () => Promise<number>, rate = RATE): Promise<Paced> {
-  const n = Math.round(rate * seconds);
-  const lat: number[] = [];
-  const pending: Promise<void>[] = [];
-  let failed = 0;
-  let skipped = 0;
-  let inFlight = 0;
-  let error: string | null = null;
-  const start = performance.now();
-  for (let i = 0; i < n; ) {
-    const due = start + (i * 1000) / rate;
-    const now = performance.now();
-    if (now < due) {
-      await sleep(Math.max(0, due - now));
-      continue;
-    }
-    for (; i < n && start + (i * 1000) / rate <= performance.now(); i++) {
-      if (inFlight >= MAX_IN_FLIGHT) {
-        skipped++;
-        continue;
-      }
-      inFlight++;
-      pending.push(
-        fire()
-          .then(
-            (ms) => void lat.push(ms),
-            (err: Error) => {
-              failed++;
-              error ??= String(err.cause ?? err.message);
-            },
-          )
-          .finally(() => inFlight--),
-      );
-    }
-  }
-  await Promise.all(pending);
-  return { lat, rate: (lat.length / (performance.now() - start)) * 1000, skipped, failed, error };
-}
-
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 export const recsServeBench: Bench = {
   id: 'l',
@@ -205,7 +148,7 @@ export const recsServeBench: Bench = {
       };
       const phase = async (name: keyof typeof callers, rate = RATE) => {
         const cpu0 = cpuSeconds(server.child.pid);
-        const h = await paced(seconds, callers[name], rate);
+        const h = await paced(seconds, callers[name], rate, MAX_IN_FLIGHT);
         const cpuMs = ((cpuSeconds(server.child.pid) - cpu0) * 1000) / Math.max(1, h.lat.length);
         if (h.failed > 0) throw new Error(`${h.failed} ${name} requests failed, e.g. ${h.error}`);
         const text =
@@ -248,7 +191,8 @@ export const recsServeBench: Bench = {
       };
 
       o.log('    warm-up (2 s of each)…');
-      for (const name of Object.keys(callers) as (keyof typeof callers)[]) await paced(2, callers[name]);
+      for (const name of Object.keys(callers) as (keyof typeof callers)[])
+        await paced(2, callers[name], RATE);
       for (let run = 0; run < runs; run++) {
         const wu = await wrkPhase('user');
         const wo = await wrkPhase('orders');
