@@ -1,4 +1,7 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 
 /** Debian's Chromium, never a downloaded browser. */
@@ -24,4 +27,15 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+const ROOT = new URL('../../', import.meta.url);
+
+/** Builds the dashboard (web/dist) if it is missing or older than its sources; fails the test if the build fails. */
+export function ensureDashboardBuilt(): void {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('scripts/ensure-web.mjs', ROOT))], {
+    cwd: fileURLToPath(ROOT),
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, `dashboard build failed:\n${r.stdout}\n${r.stderr}`);
 }

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumMissing, launchChromium } from '../testing/browser.js';
+import { chromiumMissing, ensureDashboardBuilt, launchChromium } from '../testing/browser.js';
 import { runCli, type ServerProcess, startServer } from '../testing/server-process.js';
 
 // The Admin page in Debian's Chromium: users, API keys and the audit log, as an admin and as a viewer.
@@ -17,15 +15,6 @@ const PASSWORD = 'correct horse battery staple 42';
 const XSS_NAME = '<img src=x onerror="window.__xss=1">';
 // More entries than the Admin page loads at once, so "Load older" has something to fetch.
 const PROBES = 60;
-
-/** Builds web/dist the way `npm start` does, when it is missing or older than web/src. */
-function ensureDashboardBuilt() {
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL('scripts/ensure-web.mjs', ROOT))], {
-    cwd: fileURLToPath(ROOT),
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, `dashboard build failed:\n${r.stdout}\n${r.stderr}`);
-}
 
 /** A page that collects errors, unexpected console errors and dialogs; the test asserts there are none. */
 async function watchedPage(context: BrowserContext) {

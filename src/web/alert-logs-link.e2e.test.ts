@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { chromiumMissing, launchChromium } from '../testing/browser.js';
+import { chromiumMissing, ensureDashboardBuilt, launchChromium } from '../testing/browser.js';
 import { eventually, runCli, type ServerProcess, startServer } from '../testing/server-process.js';
 
 // An alert from log metrics in Debian's Chromium: a password-guessing IP fires failed_logins;
@@ -22,11 +20,7 @@ describe('alert → logs link in Chromium', { skip }, () => {
   let browser: Browser;
 
   before(async () => {
-    const built = spawnSync(process.execPath, [fileURLToPath(new URL('scripts/ensure-web.mjs', ROOT))], {
-      cwd: fileURLToPath(ROOT),
-      encoding: 'utf8',
-    });
-    assert.equal(built.status, 0, `dashboard build failed:\n${built.stdout}\n${built.stderr}`);
+    ensureDashboardBuilt();
     [server, browser] = await Promise.all([
       startServer({ env: { STOREPULSE_INGEST__ANONYMIZE_IP: 'false' } }),
       launchChromium(),

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissing, launchChromium } from '../testing/browser.js';
+import { chromiumMissing, ensureDashboardBuilt, launchChromium } from '../testing/browser.js';
 import { type DemoDataDir, demoDataDir } from '../testing/demo-history.js';
 import { CHROME_UA } from '../testing/ingest-context.js';
 import { runCli, type ServerProcess, startServer } from '../testing/server-process.js';
@@ -20,14 +18,6 @@ const PASSWORD = 'copper kettle midnight 42';
 // Shown as text wherever it appears; if it ran, it would set window.__xss.
 const XSS = '<img src=x onerror="window.__xss=1"> no <b>orders</b>';
 const FLOOD_IPS = ['45.95.147.3', '45.95.147.18', '45.95.147.77'];
-
-function ensureDashboardBuilt() {
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL('scripts/ensure-web.mjs', ROOT))], {
-    cwd: fileURLToPath(ROOT),
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, `dashboard build failed:\n${r.stdout}\n${r.stderr}`);
-}
 
 describe('alerts page in Chromium', { skip }, () => {
   let server: ServerProcess;

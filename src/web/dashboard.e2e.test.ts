@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissing, launchChromium } from '../testing/browser.js';
+import { chromiumMissing, ensureDashboardBuilt, launchChromium } from '../testing/browser.js';
 import { CHROME_UA } from '../testing/ingest-context.js';
 import {
   eventually,
@@ -24,15 +22,6 @@ const PASSWORD = 'correct horse battery staple 42';
 const XSS_PRODUCT = '<img src=x onerror="window.__xss=1">';
 const XSS_BRAND = '<script>window.__xss=2</script>';
 const XSS_CAMPAIGN = '<img src=x onerror="window.__xss=3">';
-
-/** Builds web/dist the way `npm start` does, when it is missing or older than web/src. */
-function ensureDashboardBuilt() {
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL('scripts/ensure-web.mjs', ROOT))], {
-    cwd: fileURLToPath(ROOT),
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, `dashboard build failed:\n${r.stdout}\n${r.stderr}`);
-}
 
 const numberIn = (text: string | null) => Number((text ?? '').replace(/[^\d.]/g, ''));
 const text = (page: Page, testId: string) => page.getByTestId(testId).textContent();

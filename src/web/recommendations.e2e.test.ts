@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumMissing, launchChromium } from '../testing/browser.js';
+import { chromiumMissing, ensureDashboardBuilt, launchChromium } from '../testing/browser.js';
 import { CHROME_UA } from '../testing/ingest-context.js';
 import {
   eventually,
@@ -27,14 +25,6 @@ const ADMIN = 'admin@shop.example';
 // Shown as text; if any of it ran, it would set window.__xss.
 const XSS_PRODUCT = '<img src=x onerror="window.__xss=1">';
 const XSS_BRAND = '<script>window.__xss=2</script>';
-
-function ensureDashboardBuilt() {
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL('scripts/ensure-web.mjs', ROOT))], {
-    cwd: fileURLToPath(ROOT),
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, `dashboard build failed:\n${r.stdout}\n${r.stderr}`);
-}
 
 describe('recommendations page in Chromium', { skip }, () => {
   let server: ServerProcess;

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -7,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumMissing, launchChromium } from '../testing/browser.js';
+import { chromiumMissing, ensureDashboardBuilt, launchChromium } from '../testing/browser.js';
 import { CHROME_UA } from '../testing/ingest-context.js';
 import {
   eventually,
@@ -45,14 +44,6 @@ interface Answer {
   columns: { name: string; label: string; type: string }[];
   rows: Record<string, Cell>[];
   rule?: string;
-}
-
-function ensureDashboardBuilt() {
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL('scripts/ensure-web.mjs', ROOT))], {
-    cwd: fileURLToPath(ROOT),
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, `dashboard build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
 // The page's formats, written out from the spec: money 2 decimals, ratios as % with 1 decimal.

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissing, launchChromium } from '../testing/browser.js';
+import { chromiumMissing, ensureDashboardBuilt, launchChromium } from '../testing/browser.js';
 import { CHROME_UA } from '../testing/ingest-context.js';
 import {
   eventually,
@@ -25,14 +23,6 @@ const EMAIL = 'analyst@shop.example';
 const PASSWORD = 'quiet lantern orchard 58';
 /** Minutes of cross join: only Cancel ends it (the time limit is set far above the test's patience). */
 const SLOW = 'select count(*) as n from range(1000000000) a, range(1000000) b';
-
-function ensureDashboardBuilt() {
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL('scripts/ensure-web.mjs', ROOT))], {
-    cwd: fileURLToPath(ROOT),
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, `dashboard build failed:\n${r.stdout}\n${r.stderr}`);
-}
 
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: new URL(name, ARTIFACTS).pathname, fullPage: true });
