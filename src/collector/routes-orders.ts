@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from './routes-auth.js';
 import { HttpError, type ServerDeps } from './server.js';
+import { knownSite, siteParam } from './site-param.js';
 
 /**
  * Order history and customer pages. Customer data is personal, so these need the analyst role
@@ -33,23 +34,6 @@ function customerId(v: string): string {
   return v;
 }
 
-function knownSite(deps: ServerDeps, site: string): string {
-  if (!deps.sites.get(site))
-    throw new HttpError(404, `no site "${site}"; list sites with \`storepulse sites list\``);
-  return site;
-}
-
-/** `?site=` on the issue's path; with one site it may be left out. */
-function siteParam(deps: ServerDeps, site: string | undefined): string {
-  if (site) return knownSite(deps, site);
-  const all = deps.sites.list();
-  if (all.length === 1) return all[0].id;
-  throw new HttpError(
-    400,
-    `say which site: ?site=<id> (one of ${all.map((s) => s.id).join(', ')}), or use /api/v1/sites/<site>/users/<user id>/orders`,
-  );
-}
-
 function ordersPage(deps: ServerDeps, reply: FastifyReply, site: string, user: string, q: PageQuery) {
   const page = deps.orders.orders(site, customerId(user), { limit: parseLimit(q.limit), cursor: q.cursor });
   if (!page) throw new HttpError(400, 'cursor is not one this API gave out; start again without it');
@@ -69,7 +53,13 @@ export function registerOrderRoutes(app: FastifyInstance, deps: ServerDeps): voi
     '/api/v1/users/:userId/orders',
     async (req: FastifyRequest<{ Params: { userId: string }; Querystring: PageQuery }>, reply) => {
       authenticate(deps, req, { role: 'analyst' });
-      return ordersPage(deps, reply, siteParam(deps, req.query.site), req.params.userId, req.query);
+      return ordersPage(
+        deps,
+        reply,
+        siteParam(deps, req.query.site, '/api/v1/sites/<site>/users/<user id>/orders'),
+        req.params.userId,
+        req.query,
+      );
     },
   );
 

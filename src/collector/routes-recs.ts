@@ -3,6 +3,7 @@ import type { RecsMiss, RecsService } from '../recs/recs-service.js';
 import type { RetrainScheduler } from '../recs/retrain-schedule.js';
 import { authenticate } from './routes-auth.js';
 import { HttpError, type ServerDeps } from './server.js';
+import { knownSite, siteParam } from './site-param.js';
 
 /**
  * Recommendations for the store's backend and the dashboard page.
@@ -39,22 +40,6 @@ function idParam(v: string, what: string): string {
   return v;
 }
 
-function knownSite(deps: ServerDeps, site: string): string {
-  if (!deps.sites.get(site))
-    throw new HttpError(404, `no site "${site}"; list sites with \`storepulse sites list\``);
-  return site;
-}
-
-function siteParam(deps: ServerDeps, site: string | undefined): string {
-  if (site) return knownSite(deps, site);
-  const all = deps.sites.list();
-  if (all.length === 1) return all[0].id;
-  throw new HttpError(
-    400,
-    `say which site: ?site=<id> (one of ${all.map((s) => s.id).join(', ')}), or use /api/v1/sites/<site>/recommendations/…`,
-  );
-}
-
 function answer<T extends { ok: true }>(reply: FastifyReply, r: T | RecsMiss) {
   if (!r.ok) throw new HttpError(r.status, r.reason);
   const { ok: _ok, ...body } = r;
@@ -66,7 +51,9 @@ export function registerRecsRoutes(app: FastifyInstance, deps: ServerDeps, recs:
   type SiteParams = { site: string };
   // Both path forms share one handler; `site` is either in the path or in the query.
   const siteOf = (params: Partial<SiteParams>, q: RecsQuery) =>
-    params.site !== undefined ? knownSite(deps, params.site) : siteParam(deps, q.site);
+    params.site !== undefined
+      ? knownSite(deps, params.site)
+      : siteParam(deps, q.site, '/api/v1/sites/<site>/recommendations/…');
 
   for (const prefix of ['/api/v1/recommendations', '/api/v1/sites/:site/recommendations']) {
     app.get<{ Params: Partial<SiteParams> & { userId: string }; Querystring: RecsQuery }>(
