@@ -143,8 +143,15 @@ describe('realtime processor under SIGKILL', () => {
     const log = new SqliteEventLog({ dir: join(dataDir, 'stream') });
     let appended = 0;
     let produced = false;
+    let killsDone = false;
     const producer = (async () => {
       for (let i = 0; i < N; i += 200) {
+        // Stay at most 3,000 events ahead of the running child until the kills are done, so a
+        // slow start on a busy machine cannot let the producer finish first and leave every kill
+        // landing on fully checkpointed work (then nothing would be redone and the test would
+        // prove nothing).
+        while (!killsDone && appended - (child?.applied ?? 0) > 3_000)
+          await new Promise((r) => setTimeout(r, 20));
         const chunk = events.slice(i, i + 200);
         await log.append(
           TOPICS.events,
@@ -178,6 +185,7 @@ describe('realtime processor under SIGKILL', () => {
       store.close();
       child = startChild(dataDir);
     }
+    killsDone = true;
     await producer;
     const c = child;
     await eventually(async () => c.applied === N, 20_000, 10);
