@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { addGram, lossObserved, mirrorGram, scratch, solveRows, splitRows } from './als-core.js';
-import { csrFromTriples } from './interactions.js';
+import { fileURLToPath } from 'node:url';
+import { AlsWorkspace, mirrorGram, splitRows } from './als-core.js';
+import { csrFromTriples, transpose } from './interactions.js';
 
 /** Dense Gaussian elimination with partial pivoting: the exact answer to compare CG with. */
 function solveDense(A: number[][], b: number[]): number[] {
@@ -47,22 +49,24 @@ const triples: [number, number, number][] = [
 ];
 const users = 4;
 const items = 6;
-const f = 3;
 const alpha = 2;
 const lambda = 0.1;
 
-function fixture() {
+/** A workspace over the fixture with random item factors and YᵀY set, as trainAls has it before a user solve. */
+function fixture(f: number, cgSteps: number) {
   const m = csrFromTriples(users, items, triples);
+  const w = AlsWorkspace.create(m, transpose(m), { f, alpha, lambda, cgSteps }, 1);
   const rnd = lcg(7);
   const Y = Float32Array.from({ length: items * f }, () => rnd() - 0.3);
-  const G = new Float64Array(f * f);
-  addGram(Y, f, 0, items, G);
-  mirrorGram(G, f);
-  return { m, Y, G };
+  w.setFactors('items', Y);
+  const G = w.gram('items', 0, items);
+  mirrorGram(G, w.layout.n);
+  w.setGram(G);
+  return { m, w, Y, G };
 }
 
 /** x_u = (YᵀC_uY + λI)⁻¹ YᵀC_u p(u), built densely over every item (zeros included). */
-function closedForm(Y: Float32Array, u: number): number[] {
+function closedForm(Y: Float32Array, f: number, u: number): number[] {
   const A = Array.from({ length: f }, (_, a) => Array.from({ length: f }, (_, b) => (a === b ? lambda : 0)));
   const b = new Array(f).fill(0);
   for (let i = 0; i < items; i++) {
@@ -78,55 +82,97 @@ function closedForm(Y: Float32Array, u: number): number[] {
 }
 
 describe('ALS conjugate-gradient solver', () => {
-  it('matches the closed-form least-squares solution for every user', () => {
-    const { m, Y, G } = fixture();
-    const X = new Float32Array(users * f);
-    // f CG steps solve an f-dimensional system exactly (up to rounding); run twice, warm-started.
-    solveRows(m, Y, X, G, 0, users, { f, alpha, lambda, cgSteps: f });
-    solveRows(m, Y, X, G, 0, users, { f, alpha, lambda, cgSteps: f });
-    for (let u = 0; u < users; u++) {
-      const want = closedForm(Y, u);
-      for (let a = 0; a < f; a++)
-        assert.ok(
-          Math.abs(X[u * f + a] - want[a]) < 1e-4,
-          `user ${u} factor ${a}: ${X[u * f + a]} vs ${want[a]}`,
-        );
-    }
-  });
+  // f = 3 pads to one group of 8 floats; f = 13 to 16, so the kernel's loops run over several
+  // lane groups and its matrix-vector product over several blocks of four rows.
+  for (const f of [3, 13]) {
+    it(`matches the closed-form least-squares solution for every user (${f} factors)`, () => {
+      // f CG steps solve an f-dimensional system exactly (up to rounding); run twice, warm-started.
+      const { w, Y } = fixture(f, f);
+      w.solve('users', 0, users);
+      w.solve('users', 0, users);
+      const X = w.factors('users');
+      for (let u = 0; u < users; u++) {
+        const want = closedForm(Y, f, u);
+        for (let a = 0; a < f; a++)
+          assert.ok(
+            Math.abs(X[u * f + a] - want[a]) < 1e-4,
+            `user ${u} factor ${a}: ${X[u * f + a]} vs ${want[a]}`,
+          );
+      }
+      // The padding columns the kernel carries stay exactly zero.
+      const { n } = w.layout;
+      for (let u = 0; u < users; u++) for (let a = f; a < n; a++) assert.equal(w.X[u * n + a], 0);
+    });
+  }
 
   it('converges to the same answer with one warm-started step at a time (steepest descent)', () => {
-    const { m, Y, G } = fixture();
-    const X = new Float32Array(users * f);
-    const s = scratch(f);
-    for (let k = 0; k < 500; k++) solveRows(m, Y, X, G, 0, users, { f, alpha, lambda, cgSteps: 1 }, s);
+    const f = 3;
+    const { w, Y } = fixture(f, 1);
+    for (let k = 0; k < 500; k++) w.solve('users', 0, users);
+    const X = w.factors('users');
     for (let u = 0; u < users; u++) {
-      const want = closedForm(Y, u);
+      const want = closedForm(Y, f, u);
       for (let a = 0; a < f; a++)
         assert.ok(Math.abs(X[u * f + a] - want[a]) < 1e-4, `${X[u * f + a]} vs ${want[a]}`);
     }
   });
 
+  it('solves the items side with the roles swapped', () => {
+    // Item i's system is user u's with X and Y exchanged: check one item against the closed form
+    // built from the transposed triples.
+    const f = 5;
+    const m = csrFromTriples(users, items, triples);
+    const w = AlsWorkspace.create(m, transpose(m), { f, alpha, lambda, cgSteps: f }, 1);
+    const rnd = lcg(11);
+    const X = Float32Array.from({ length: users * f }, () => rnd() - 0.4);
+    w.setFactors('users', X);
+    const G = w.gram('users', 0, users);
+    mirrorGram(G, w.layout.n);
+    w.setGram(G);
+    w.solve('items', 0, items);
+    w.solve('items', 0, items);
+    const Y = w.factors('items');
+    const i = 5; // bought by user 0 (10) and user 3 (5)
+    const A = Array.from({ length: f }, (_, a) =>
+      Array.from({ length: f }, (_, b) => (a === b ? lambda : 0)),
+    );
+    const b = new Array(f).fill(0);
+    for (let u = 0; u < users; u++) {
+      const wt = triples.filter(([uu, ii]) => uu === u && ii === i).reduce((s, t) => s + t[2], 0);
+      const c = 1 + alpha * wt;
+      for (let a = 0; a < f; a++) {
+        b[a] += c * (wt > 0 ? 1 : 0) * X[u * f + a];
+        for (let bb = 0; bb < f; bb++) A[a][bb] += c * X[u * f + a] * X[u * f + bb];
+      }
+    }
+    const want = solveDense(A, b);
+    for (let a = 0; a < f; a++)
+      assert.ok(Math.abs(Y[i * f + a] - want[a]) < 1e-4, `${Y[i * f + a]} vs ${want[a]}`);
+  });
+
   it('computes the weighted loss without visiting the zeros', () => {
-    const { m, Y, G } = fixture();
+    const f = 3;
+    const { w, Y, G } = fixture(f, 1);
     const rnd = lcg(3);
     const X = Float32Array.from({ length: users * f }, () => rnd() - 0.5);
+    w.setFactors('users', X);
     let want = 0;
     for (let u = 0; u < users; u++) {
       for (let i = 0; i < items; i++) {
-        const w = triples.filter(([uu, ii]) => uu === u && ii === i).reduce((s, t) => s + t[2], 0);
+        const wt = triples.filter(([uu, ii]) => uu === u && ii === i).reduce((s, t) => s + t[2], 0);
         let xy = 0;
         for (let a = 0; a < f; a++) xy += X[u * f + a] * Y[i * f + a];
-        want += (1 + alpha * w) * ((w > 0 ? 1 : 0) - xy) ** 2;
+        want += (1 + alpha * wt) * ((wt > 0 ? 1 : 0) - xy) ** 2;
       }
       for (let a = 0; a < f; a++) want += lambda * X[u * f + a] ** 2;
     }
     // What trainAls computes: the observed pairs, plus Σ (YᵀY)∘(XᵀX) + λ tr(XᵀX) from the Gram matrices.
-    const XtX = new Float64Array(f * f);
-    addGram(X, f, 0, users, XtX);
-    mirrorGram(XtX, f);
-    let got = lossObserved(m, Y, X, 0, users, f, alpha);
-    for (let k = 0; k < f * f; k++) got += G[k] * XtX[k];
-    for (let a = 0; a < f; a++) got += lambda * XtX[a * f + a];
+    const { n } = w.layout;
+    const XtX = w.gram('users', 0, users);
+    mirrorGram(XtX, n);
+    let got = w.lossObserved(0, users);
+    for (let k = 0; k < n * n; k++) got += G[k] * XtX[k];
+    for (let a = 0; a < n; a++) got += lambda * XtX[a * n + a];
     assert.ok(Math.abs(got - want) < 1e-4, `${got} vs ${want}`);
   });
 
@@ -137,5 +183,13 @@ describe('ALS conjugate-gradient solver', () => {
     assert.equal(parts[1][1], 5);
     assert.equal(parts[0][1], parts[1][0]);
     assert.ok(parts[0][1] >= 1 && parts[0][1] <= 4);
+  });
+});
+
+describe('ALS kernel build', () => {
+  it('als-kernel-wasm.ts is what als-kernel.wat assembles to', () => {
+    const script = fileURLToPath(new URL('../../scripts/build-kernel.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
   });
 });

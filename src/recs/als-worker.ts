@@ -1,17 +1,17 @@
 import { parentPort } from 'node:worker_threads';
-import { addGram, type CsrView, lossObserved, type SolveParams, scratch, solveRows } from './als-core.js';
+import { AlsWorkspace, type SolveParams, type WorkspaceLayout } from './als-core.js';
 
 /**
- * One ALS worker thread: holds views of the shared matrices and factors (SharedArrayBuffer,
- * nothing copied) and runs the tasks trainAls hands it, each over a range of rows.
+ * One ALS worker thread: instantiates the kernel over the shared memory trainAls laid out (the
+ * matrices and factors are not copied) and runs the tasks it hands over, each over a range of
+ * rows, in its own scratch area.
  */
 export interface WorkerInit {
-  users: CsrView; // users × items
-  items: CsrView; // items × users
-  X: Float32Array; // user factors
-  Y: Float32Array; // item factors
-  G: Float64Array; // the Gram matrix of the fixed side, f × f
+  memory: WebAssembly.Memory;
+  layout: WorkspaceLayout;
   params: SolveParams;
+  /** Which scratch area of the layout is this thread's. */
+  thread: number;
 }
 
 export type WorkerTask =
@@ -19,28 +19,25 @@ export type WorkerTask =
   | { kind: 'gram'; side: 'users' | 'items'; start: number; end: number }
   | { kind: 'loss'; start: number; end: number };
 
-let init: WorkerInit | undefined;
-let s: ReturnType<typeof scratch> | undefined;
+let w: AlsWorkspace | undefined;
+let thread = 0;
 
 parentPort?.on('message', (msg: { init?: WorkerInit; task?: WorkerTask }) => {
   if (msg.init) {
-    init = msg.init;
-    s = scratch(init.params.f);
+    w = new AlsWorkspace(msg.init.memory, msg.init.layout, msg.init.params);
+    thread = msg.init.thread;
     parentPort?.postMessage({ ready: true });
     return;
   }
   const t = msg.task;
-  if (!t || !init || !s) return;
-  const { users, items, X, Y, G, params } = init;
+  if (!t || !w) return;
   if (t.kind === 'solve') {
-    if (t.side === 'users') solveRows(users, Y, X, G, t.start, t.end, params, s);
-    else solveRows(items, X, Y, G, t.start, t.end, params, s);
+    w.solve(t.side, t.start, t.end, thread);
     parentPort?.postMessage({ done: true });
   } else if (t.kind === 'gram') {
-    const part = new Float64Array(params.f * params.f);
-    addGram(t.side === 'users' ? X : Y, params.f, t.start, t.end, part);
-    parentPort?.postMessage({ gram: part }, [part.buffer]);
+    const part = w.gram(t.side, t.start, t.end, thread);
+    parentPort?.postMessage({ gram: part }, [part.buffer as ArrayBuffer]);
   } else {
-    parentPort?.postMessage({ loss: lossObserved(users, Y, X, t.start, t.end, params.f, params.alpha) });
+    parentPort?.postMessage({ loss: w.lossObserved(t.start, t.end) });
   }
 });

@@ -1,13 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import {
-  addGram,
-  lossObserved,
-  mirrorGram,
-  type SolveParams,
-  scratch,
-  solveRows,
-  splitRows,
-} from './als-core.js';
+import { AlsWorkspace, GRAM_BLOCK, mirrorGram, type SolveParams, splitRows } from './als-core.js';
 import type { WorkerInit, WorkerTask } from './als-worker.js';
 import { type Csr, transpose } from './interactions.js';
 import { type AlsParams, DEFAULT_ALS } from './params.js';
@@ -16,8 +8,8 @@ export { type AlsParams, DEFAULT_ALS };
 
 /**
  * Implicit ALS training: alternates user and item solves (conjugate gradient, see als-core.ts),
- * with the rows split across worker threads that share the matrices and factors through
- * SharedArrayBuffers. `threads: 1` runs everything on the calling thread (the benchmark's
+ * with the rows split across worker threads that share the matrices and factors through one
+ * shared WebAssembly memory (AlsWorkspace). `threads: 1` runs everything on the calling thread (the benchmark's
  * baseline, and small test matrices).
  */
 
@@ -35,16 +27,6 @@ export interface IterationInfo {
   /** Weighted squared error + regularisation, divided by the confidence mass (lower is better). */
   loss: number;
   seconds: number;
-}
-
-function shared<T extends Int32Array | Float32Array | Float64Array>(
-  Ctor: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number },
-  src: ArrayLike<number> | number,
-): T {
-  const n = typeof src === 'number' ? src : src.length;
-  const out = new Ctor(new SharedArrayBuffer(Math.max(1, n) * Ctor.BYTES_PER_ELEMENT));
-  if (typeof src !== 'number') out.set(src);
-  return out;
 }
 
 /** Small uniform random numbers from a seeded generator (mulberry32), so training is reproducible. */
@@ -74,14 +56,14 @@ function workerUrl(): { code: string } | URL {
 
 class Pool {
   private workers: Worker[] = [];
-  async start(n: number, init: WorkerInit): Promise<void> {
+  async start(n: number, init: Omit<WorkerInit, 'thread'>): Promise<void> {
     const target = workerUrl();
     for (let i = 0; i < n; i++) {
       const w = target instanceof URL ? new Worker(target) : new Worker(target.code, { eval: true });
       w.unref();
       this.workers.push(w);
     }
-    await Promise.all(this.workers.map((w) => this.call(w, { init })));
+    await Promise.all(this.workers.map((w, thread) => this.call(w, { init: { ...init, thread } })));
   }
   private call(w: Worker, msg: unknown): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
@@ -113,80 +95,68 @@ export async function trainAls(
   onIteration?: (i: IterationInfo) => void,
 ): Promise<AlsModel> {
   const f = p.factors;
-  const t = transpose(m);
-  const users = {
-    indptr: shared(Int32Array, m.indptr),
-    indices: shared(Int32Array, m.indices),
-    values: shared(Float32Array, m.values),
-  };
-  const items = {
-    indptr: shared(Int32Array, t.indptr),
-    indices: shared(Int32Array, t.indices),
-    values: shared(Float32Array, t.values),
-  };
-  const X = shared(Float32Array, m.rows * f);
-  const Y = shared(Float32Array, m.cols * f);
-  initFactors(Y, p.seed, 0.01);
-  const G = shared(Float64Array, f * f);
   const params: SolveParams = { f, alpha: p.alpha, lambda: p.lambda, cgSteps: p.cgSteps };
+  const threads = Math.max(1, Math.min(p.threads, m.rows));
+  const w = AlsWorkspace.create(m, transpose(m), params, threads);
+  const { n } = w.layout;
+  const Y0 = new Float32Array(m.cols * f);
+  initFactors(Y0, p.seed, 0.01);
+  w.setFactors('items', Y0);
+  /** The fixed side's Gram matrix in float64, n × n (padded; the padding is zero). */
+  const G = new Float64Array(n * n);
 
   let mass = 0;
   for (let k = 0; k < m.values.length; k++) mass += 1 + p.alpha * m.values[k];
   const norm = mass + m.rows * m.cols - m.values.length;
 
-  const threads = Math.max(1, Math.min(p.threads, m.rows));
   const pool = threads > 1 ? new Pool() : undefined;
-  const userParts = splitRows(users.indptr, threads);
-  const itemParts = splitRows(items.indptr, threads);
-  const rowParts = (rows: number): [number, number][] =>
-    Array.from({ length: threads }, (_, i) => [
-      Math.floor((rows * i) / threads),
-      Math.floor((rows * (i + 1)) / threads),
-    ]);
+  const userParts = splitRows(w.users.indptr, threads);
+  const itemParts = splitRows(w.items.indptr, threads);
+  // Gram parts start on block boundaries, so every block sums the same rows in float32 whatever
+  // the thread count (one thread and two give the same factors).
+  const rowParts = (rows: number): [number, number][] => {
+    const at = (i: number) => Math.min(rows, Math.round((rows * i) / threads / GRAM_BLOCK) * GRAM_BLOCK);
+    return Array.from({ length: threads }, (_, i) => [at(i), i === threads - 1 ? rows : at(i + 1)]);
+  };
 
   const gram = async (side: 'users' | 'items') => {
-    G.fill(0);
-    const F = side === 'users' ? X : Y;
-    if (!pool) addGram(F, f, 0, F.length / f, G);
+    const rows = side === 'users' ? m.rows : m.cols;
+    if (!pool) G.set(w.gram(side, 0, rows));
     else {
+      G.fill(0);
       const parts = await pool.run(
-        rowParts(F.length / f).map(([start, end]) => ({ kind: 'gram', side, start, end })),
+        rowParts(rows).map(([start, end]) => ({ kind: 'gram', side, start, end })),
       );
       for (const r of parts) {
         const g = r.gram as Float64Array;
         for (let k = 0; k < g.length; k++) G[k] += g[k];
       }
     }
-    mirrorGram(G, f);
+    mirrorGram(G, n);
+    w.setGram(G);
   };
   const solve = async (side: 'users' | 'items') => {
     const parts = side === 'users' ? userParts : itemParts;
-    if (!pool) {
-      const s = scratch(f);
-      for (const [a, b] of parts) {
-        if (side === 'users') solveRows(users, Y, X, G, a, b, params, s);
-        else solveRows(items, X, Y, G, a, b, params, s);
-      }
-    } else {
-      await pool.run(parts.map(([start, end]) => ({ kind: 'solve', side, start, end })));
-    }
+    if (!pool) for (const [a, b] of parts) w.solve(side, a, b);
+    else await pool.run(parts.map(([start, end]) => ({ kind: 'solve', side, start, end })));
   };
-  const XtX = new Float64Array(f * f);
+  const XtX = new Float64Array(n * n);
   const loss = async (): Promise<number> => {
     // G holds YᵀY here, XtX the users' Gram matrix (X has not changed since it was computed).
     let l = 0;
-    for (let k = 0; k < f * f; k++) l += G[k] * XtX[k];
-    for (let a = 0; a < f; a++) l += p.lambda * XtX[a * f + a];
-    if (!pool) l += lossObserved(users, Y, X, 0, m.rows, f, p.alpha);
+    for (let k = 0; k < n * n; k++) l += G[k] * XtX[k];
+    for (let a = 0; a < n; a++) l += p.lambda * XtX[a * n + a];
+    if (!pool) l += w.lossObserved(0, m.rows);
     else
       for (const r of await pool.run(userParts.map(([start, end]) => ({ kind: 'loss', start, end }))))
         l += r.loss as number;
+    const Y = w.Y;
     for (let k = 0; k < Y.length; k++) l += p.lambda * Y[k] * Y[k];
     return l / norm;
   };
 
   try {
-    await pool?.start(threads, { users, items, X, Y, G, params });
+    await pool?.start(threads, { memory: w.memory, layout: w.layout, params });
     for (let it = 1; it <= p.iterations && m.rows > 0 && m.cols > 0; it++) {
       const started = performance.now();
       if (it === 1) await gram('items'); // later iterations end with YᵀY in G
@@ -206,5 +176,5 @@ export async function trainAls(
   } finally {
     await pool?.stop();
   }
-  return { factors: f, X: new Float32Array(X), Y: new Float32Array(Y) };
+  return { factors: f, X: w.factors('users'), Y: w.factors('items') };
 }
