@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AlsWorkspace, mirrorGram, splitRows } from './als-core.js';
-import { csrFromTriples, transpose } from './interactions.js';
+import { type Csr, csrFromTriples, transpose } from './interactions.js';
 
 /** Dense Gaussian elimination with partial pivoting: the exact answer to compare CG with. */
 function solveDense(A: number[][], b: number[]): number[] {
@@ -174,6 +174,23 @@ describe('ALS conjugate-gradient solver', () => {
     for (let k = 0; k < n * n; k++) got += G[k] * XtX[k];
     for (let a = 0; a < n; a++) got += lambda * XtX[a * n + a];
     assert.ok(Math.abs(got - want) < 1e-4, `${got} vs ${want}`);
+  });
+
+  it('refuses a training run too big for one wasm memory, saying what to do', () => {
+    // 150 M interactions of 10 M users at 64 factors: 4.8 GB of CSR arrays and factors. The check
+    // runs before anything is allocated, so the arrays only need their lengths here.
+    const huge = {
+      rows: 10_000_000,
+      cols: 1_000_000,
+      indptr: [],
+      indices: { length: 150_000_000 },
+      values: [],
+    };
+    const p = { f: 64, alpha, lambda, cgSteps: 2 };
+    assert.throws(
+      () => AlsWorkspace.create(huge as unknown as Csr, huge as unknown as Csr, p, 2),
+      /needs 4\.\d GiB .* over the 4 GiB .*shorter time range/,
+    );
   });
 
   it('splits rows into contiguous ranges of similar work', () => {

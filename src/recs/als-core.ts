@@ -161,7 +161,7 @@ export class AlsWorkspace {
   /** Lays out a new shared memory for `m` (users × items) and its transpose `t`, and copies them in. */
   static create(m: Csr, t: Csr, params: SolveParams, threads: number): AlsWorkspace {
     const layout = planWorkspace(m.rows, m.cols, m.indices.length, params.f, threads);
-    if (layout.bytes > MAX_BYTES)
+    if (layout.bytes >= MAX_BYTES)
       throw new Error(
         `training needs ${(layout.bytes / 2 ** 30).toFixed(1)} GiB of matrices and factors, over the 4 GiB one run can address: train on a shorter time range (--from/--to) or with fewer factors`,
       );
