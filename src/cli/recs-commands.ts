@@ -79,7 +79,7 @@ export function registerRecsCommands(program: Command, config: () => Config): vo
 
   recs
     .command('list')
-    .description('models on disk, the current one starred')
+    .description('models on disk, each site’s current one starred')
     .action(async () => {
       const { recsList } = await import('./recs.js');
       process.exitCode = recsList(config());
@@ -88,8 +88,9 @@ export function registerRecsCommands(program: Command, config: () => Config): vo
   recs
     .command('rollback')
     .description('serve the previous model again (after a bad retrain)')
-    .action(async () => {
+    .option('--site <id>', 'the site whose model to roll back (needed when several sites have models)')
+    .action(async (o) => {
       const { recsRollback } = await import('./recs.js');
-      process.exitCode = recsRollback(config());
+      process.exitCode = recsRollback(config(), o);
     });
 }

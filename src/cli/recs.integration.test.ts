@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -50,12 +50,21 @@ describe('storepulse recs (CLI)', () => {
     const list = run('recs', 'list');
     const versions = [...list.out.matchAll(/^(\d{8}T\d{6}Z(?:-\d+)?)/gm)].map((m) => m[1]);
     assert.equal(versions.length, 2, list.out);
-    const current = readFileSync(join(dir, 'recs', 'current'), 'utf8').trim();
-    assert.equal(current, versions[1]);
+    // `recs list` stars the version being served.
+    const starred = (out: string) =>
+      out
+        .split('\n')
+        .filter((l) => /^\d{8}T/.test(l) && /\*/.test(l))
+        .map((l) => l.split(/\s/)[0]);
+    assert.deepEqual(starred(list.out), [versions[1]], list.out);
 
     const back = run('recs', 'rollback');
     assert.equal(back.code, 0, back.err);
-    assert.equal(readFileSync(join(dir, 'recs', 'current'), 'utf8').trim(), versions[0]);
+    assert.match(
+      back.out,
+      new RegExp(`current model of site \\S+ is now ${versions[0]} \\(was ${versions[1]}\\)`),
+    );
+    assert.deepEqual(starred(run('recs', 'list').out), [versions[0]]);
     const again = run('recs', 'rollback');
     assert.equal(again.code, 1);
     assert.match(again.err, /nothing to roll back to/);

@@ -93,12 +93,13 @@ export async function recsTrain(config: Config, o: RecsTrainCli): Promise<number
 
 export function recsList(config: Config): number {
   const store = new ModelStore(config.dataDir);
-  const current = store.current();
+  const currents = new Set(Object.values(store.currents()));
   const rows = store.versions().map((v) => {
     const i = store.info(v);
     return {
       version: v,
-      current: v === current ? '*' : '',
+      site: i?.siteId ?? '',
+      current: currents.has(v) ? '*' : '',
       trained_at: i?.trainedAt ?? '',
       users: i?.users ?? '',
       items: i?.items ?? '',
@@ -111,16 +112,23 @@ export function recsList(config: Config): number {
   return 0;
 }
 
-export function recsRollback(config: Config): number {
+export function recsRollback(config: Config, o: { site?: string } = {}): number {
   const store = new ModelStore(config.dataDir);
-  const from = store.current();
-  const to = store.rollback();
+  let site: string | null;
+  try {
+    site = o.site ?? store.onlySite();
+  } catch (err) {
+    console.error(`storepulse: ${(err as Error).message}`);
+    return 1;
+  }
+  const from = site === null ? null : store.current(site);
+  const to = site === null ? null : store.rollback(site);
   if (!to) {
     console.error(
-      `storepulse: nothing to roll back to: ${from ? `${from} is the oldest model kept` : 'no model trained yet'}`,
+      `storepulse: nothing to roll back to: ${from ? `${from} is the oldest model of site ${site} kept` : `no model trained yet${o.site ? ` for site ${o.site}` : ''}`}`,
     );
     return 1;
   }
-  console.log(`current model is now ${to} (was ${from})`);
+  console.log(`current model of site ${site} is now ${to} (was ${from})`);
   return 0;
 }

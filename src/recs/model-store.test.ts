@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -8,7 +8,7 @@ import { type ModelData, ModelStore } from './model-store.js';
 import { ModelRecommender } from './recommender.js';
 
 /** 3 users × 4 items, 2 factors, set by hand: items 0 and 1 point one way, 2 and 3 the other. */
-function model(version: string): ModelData {
+function model(version: string, siteId = 'demo'): ModelData {
   const history = csrFromTriples(3, 4, [
     [0, 0, 1],
     [0, 1, 10],
@@ -18,7 +18,7 @@ function model(version: string): ModelData {
   return {
     info: {
       version,
-      siteId: 'demo',
+      siteId,
       trainedAt: '2026-12-01T00:00:00.000Z',
       from: '',
       to: '',
@@ -78,6 +78,45 @@ describe('model store', () => {
     assert.equal(store.load()?.info.version, v2);
     assert.equal(store.rollback(), null, 'nothing older than v2 is kept');
     assert.equal(store.info(v3)?.users, 3);
+  });
+
+  it('keeps each site its own current model and versions: training one site never prunes another', () => {
+    const store = new ModelStore(join(dir, 'sites'), 2);
+    const at = (h: number) => store.newVersion(new Date(Date.UTC(2026, 11, 1, h)));
+    const a1 = at(1);
+    store.save(model(a1, 'shop-a'));
+    const b1 = at(2);
+    store.save(model(b1, 'shop-b'));
+    const c1 = at(3);
+    store.save(model(c1, 'shop-c'));
+    const a2 = at(4);
+    store.save(model(a2, 'shop-a'));
+    const a3 = at(5);
+    store.save(model(a3, 'shop-a'));
+    assert.deepEqual(store.versions(), [b1, c1, a2, a3], 'shop-a keeps its newest two; b and c keep theirs');
+    assert.deepEqual(store.currents(), { 'shop-a': a3, 'shop-b': b1, 'shop-c': c1 });
+    assert.deepEqual(store.sites(), ['shop-a', 'shop-b', 'shop-c']);
+
+    assert.equal(store.rollback('shop-a'), a2);
+    assert.equal(store.current('shop-a'), a2);
+    assert.equal(store.current('shop-b'), b1, 'rolling back one site leaves the others');
+    assert.equal(store.rollback('shop-b'), null, 'shop-b has nothing older');
+    assert.throws(() => store.rollback(), /several sites .*shop-a, shop-b, shop-c.*--site/);
+    // Training shop-a again after the rollback keeps the served a2 and the new version.
+    const a4 = at(6);
+    store.save(model(a4, 'shop-a'));
+    assert.deepEqual(store.siteVersions('shop-a'), [a2, a4]);
+  });
+
+  it('reads the single `current` file of stores written before per-site pointers', () => {
+    const root = join(dir, 'legacy');
+    const store = new ModelStore(root, 2);
+    const v = store.newVersion(new Date('2026-12-01T10:00:00Z'));
+    store.save(model(v, 'shop-a'));
+    rmSync(join(store.root, 'current.json'));
+    writeFileSync(join(store.root, 'current'), `${v}\n`);
+    assert.equal(store.current('shop-a'), v);
+    assert.equal(store.current('shop-b'), null);
   });
 
   it('loads back exactly what was saved', () => {

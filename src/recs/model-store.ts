@@ -17,10 +17,11 @@ import type { ModelInfo } from './types.js';
 
 /**
  * Trained models on disk: `<dataDir>/recs/models/<version>/` holds `model.json` (ModelInfo and
- * the ids) and one raw little-endian file per array (`<name>.bin`); `<dataDir>/recs/current`
- * names the version being served. A model directory appears atomically (written under a
- * dot-name, fsynced, renamed), then `current` is switched the same way, so a crash never leaves
- * a half model. The newest `keep` versions stay for `storepulse recs rollback`.
+ * the ids) and one raw little-endian file per array (`<name>.bin`); `<dataDir>/recs/current.json`
+ * names the version being served for each site. A model directory appears atomically (written
+ * under a dot-name, fsynced, renamed), then `current.json` is switched the same way, so a crash
+ * never leaves a half model. The newest `keep` versions of each site stay for
+ * `storepulse recs rollback`; training one site never prunes another's models.
  */
 
 export interface ModelData {
@@ -122,11 +123,41 @@ export class ModelStore {
       .sort();
   }
 
-  current(): string | null {
-    const file = join(this.root, 'current');
-    if (!existsSync(file)) return null;
-    const v = readFileSync(file, 'utf8').trim();
-    return v && existsSync(join(this.modelsDir, v)) ? v : null;
+  /**
+   * The version served for each site. Stores written before per-site pointers have one `current`
+   * file naming a version; it counts for that version's site until the site trains again.
+   */
+  currents(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const legacy = join(this.root, 'current');
+    if (existsSync(legacy)) {
+      const v = readFileSync(legacy, 'utf8').trim();
+      const site = v ? this.info(v)?.siteId : undefined;
+      if (v && site !== undefined) out[site] = v;
+    }
+    const file = join(this.root, 'current.json');
+    if (existsSync(file))
+      Object.assign(out, JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>);
+    for (const [site, v] of Object.entries(out)) if (!existsSync(join(this.modelsDir, v))) delete out[site];
+    return out;
+  }
+
+  /** The version served for `siteId`; without a site, the newest current version of any site. */
+  current(siteId?: string): string | null {
+    const c = this.currents();
+    if (siteId !== undefined) return c[siteId] ?? null;
+    const all = Object.values(c).sort();
+    return all[all.length - 1] ?? null;
+  }
+
+  /** The sites that have models on disk. */
+  sites(): string[] {
+    const sites = new Set<string>();
+    for (const v of this.versions()) {
+      const site = this.info(v)?.siteId;
+      if (site !== undefined) sites.add(site);
+    }
+    return [...sites].sort();
   }
 
   /** A fresh version name: the UTC time, made unique. */
@@ -170,33 +201,60 @@ export class ModelStore {
     fsyncDir(tmp);
     renameSync(tmp, join(this.modelsDir, version));
     fsyncDir(this.modelsDir);
-    this.setCurrent(version);
-    this.prune();
+    const previous = this.current(m.info.siteId);
+    this.setCurrent(m.info.siteId, version);
+    this.prune(m.info.siteId, [version, previous]);
     return version;
   }
 
-  private setCurrent(version: string): void {
-    const tmp = join(this.root, '.current.tmp');
-    writeDurable(tmp, `${version}\n`);
-    renameSync(tmp, join(this.root, 'current'));
+  private setCurrent(siteId: string, version: string): void {
+    const next = { ...this.currents(), [siteId]: version };
+    const tmp = join(this.root, '.current.json.tmp');
+    writeDurable(tmp, `${JSON.stringify(next, null, 2)}\n`);
+    renameSync(tmp, join(this.root, 'current.json'));
     fsyncDir(this.root);
   }
 
-  private prune(): void {
-    const current = this.current();
-    const all = this.versions();
-    const drop = all.slice(0, Math.max(0, all.length - this.keep)).filter((v) => v !== current);
-    for (const v of drop) rmSync(join(this.modelsDir, v), { recursive: true, force: true });
+  /** This site's versions on disk, oldest first. */
+  siteVersions(siteId: string): string[] {
+    return this.versions().filter((v) => this.info(v)?.siteId === siteId);
   }
 
-  /** Makes the version before the current one current again. Returns it, or null if there is none. */
-  rollback(): string | null {
-    const current = this.current();
-    const older = this.versions().filter((v) => current === null || v < current);
+  /**
+   * Keeps `keep` of the site's versions: first `first` (the new model and the one it replaced,
+   * which is what a rollback should return to even when it was itself a rollback), then the
+   * newest. Never drops a version some site serves.
+   */
+  private prune(siteId: string, first: (string | null)[]): void {
+    const serving = new Set(Object.values(this.currents()));
+    const all = this.siteVersions(siteId);
+    const order = [...new Set([...first.filter((v): v is string => v !== null), ...[...all].reverse()])];
+    const kept = new Set(order.slice(0, Math.max(1, this.keep)));
+    for (const v of all)
+      if (!kept.has(v) && !serving.has(v)) rmSync(join(this.modelsDir, v), { recursive: true, force: true });
+  }
+
+  /**
+   * Makes the site's version before its current one current again. Returns it, or null if there
+   * is none. Without a site: the only site with models (an error names them when there are several).
+   */
+  rollback(siteId?: string): string | null {
+    const site = siteId ?? this.onlySite();
+    if (site === null) return null;
+    const current = this.current(site);
+    const older = this.siteVersions(site).filter((v) => current === null || v < current);
     const target = older[older.length - 1];
     if (!target) return null;
-    this.setCurrent(target);
+    this.setCurrent(site, target);
     return target;
+  }
+
+  /** The one site with models, null when there are none; throws when there are several. */
+  onlySite(): string | null {
+    const sites = this.sites();
+    if (sites.length > 1)
+      throw new Error(`models of several sites are kept (${sites.join(', ')}): name one with --site`);
+    return sites[0] ?? null;
   }
 
   /** A version's ModelInfo, without loading the model. */

@@ -19,14 +19,9 @@ export class StoreModelSource implements ModelSource {
     this.store = new ModelStore(dataDir);
   }
 
-  /**
-   * The store names one current version; when that is another site's model (sites are trained
-   * one after another), this site keeps its newest version still on disk.
-   */
+  /** The store's current version for the site (its newest on disk if none is named). */
   currentVersion(siteId: string): string | null {
-    const v = this.store.current();
-    if (v && this.info(v)?.siteId === siteId) return v;
-    return this.versions(siteId)[0]?.version ?? null;
+    return this.store.current(siteId) ?? this.versions(siteId)[0]?.version ?? null;
   }
 
   versions(siteId: string): ModelInfo[] {
