@@ -35,7 +35,7 @@ export function authenticate(deps: ServerDeps, req: FastifyRequest, need: Need):
   return outcome.principal;
 }
 
-const clientOf = (req: FastifyRequest): Client => ({
+export const clientOf = (req: FastifyRequest): Client => ({
   ip: req.ip ?? null,
   userAgent: req.headers['user-agent'] ?? null,
 });

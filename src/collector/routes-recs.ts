@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { actorOf } from '../auth/authenticate.js';
 import type { RecsMiss, RecsService } from '../recs/recs-service.js';
 import type { RetrainScheduler } from '../recs/retrain-schedule.js';
-import { authenticate } from './routes-auth.js';
+import { authenticate, clientOf } from './routes-auth.js';
 import { HttpError, type ServerDeps } from './server.js';
 import { knownSite, siteParam } from './site-param.js';
 
@@ -99,7 +100,7 @@ export function registerRecsRoutes(app: FastifyInstance, deps: ServerDeps, recs:
     app.post<{ Params: Partial<SiteParams>; Querystring: RecsQuery; Body: unknown }>(
       `${prefix}/train`,
       async (req, reply) => {
-        authenticate(deps, req, { role: 'admin' });
+        const who = authenticate(deps, req, { role: 'admin' });
         const site = siteOf(req.params, req.query);
         const body = (req.body ?? {}) as { days?: unknown };
         let days: number | undefined;
@@ -115,6 +116,13 @@ export function registerRecsRoutes(app: FastifyInstance, deps: ServerDeps, recs:
             `a training is running (site "${r.busy.siteId}", started ${r.busy.startedAt}); follow it at GET /api/v1/sites/${r.busy.siteId}/recommendations/train`,
             { job: r.busy },
           );
+        deps.auth.audit.record({
+          action: 'recs_training_started',
+          actor: actorOf(who),
+          target: site,
+          detail: { job: r.job.id, days: r.job.days },
+          ...clientOf(req),
+        });
         return reply
           .code(202)
           .header('location', `/api/v1/sites/${site}/recommendations/train`)

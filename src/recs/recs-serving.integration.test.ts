@@ -209,6 +209,15 @@ describe('recommendations API', () => {
     assert.equal(job.state, 'running');
     const again = await post(server.apiKey);
     assert.equal(again.status, 409, 'one training at a time');
+    // Who started it is in the audit log; the refused attempts are not trainings.
+    const audit = await get<{
+      entries: { action: string; actor: string; target: string; detail: { job: string } }[];
+    }>('/api/v1/audit', server.apiKey);
+    const trainings = audit.body.entries.filter((e) => e.action === 'recs_training_started');
+    assert.equal(trainings.length, 1, JSON.stringify(audit.body));
+    assert.match(trainings[0].actor, /^api-key:/);
+    assert.equal(trainings[0].target, 'default');
+    assert.equal(trainings[0].detail.job, job.id);
 
     // Serving goes on meanwhile, from the old model.
     const during = await get<UserBody>('/api/v1/recommendations/users/never-seen-shopper?n=3');

@@ -54,6 +54,7 @@ export const AUDIT_ACTIONS = [
   'user_password_set',
   'api_key_created',
   'api_key_revoked',
+  'recs_training_started',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export interface AuditEntry {
