@@ -25,6 +25,7 @@ import { removeStaleExports } from './query/result-export.js';
 import { QuerySandbox } from './query/sandbox.js';
 import { createQueryServices } from './query/services.js';
 import { RealtimeProcessor } from './realtime/processor.js';
+import { ProductAvailability } from './recs/availability.js';
 import { StoreModelSource } from './recs/recs-model-source.js';
 import { RecsService } from './recs/recs-service.js';
 import { RetrainScheduler } from './recs/retrain-schedule.js';
@@ -204,10 +205,12 @@ export async function startPlatform(config: Config): Promise<Platform> {
     info: () => {},
     warn: (o, m) => console.error('recs:', m, o),
   };
+  const availability = new ProductAvailability(meta);
   const recsService = new RecsService({
     source: new StoreModelSource(config.dataDir),
     sites: () => sites.list().map((s) => s.id),
     orders: orders.store,
+    availability,
     pollMs: config.recs.reloadSeconds * 1000,
     onLoad: (info, ms) =>
       logRecs.info({ site: info.siteId, version: info.version, ms: Math.round(ms) }, 'recs model loaded'),
@@ -238,7 +241,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     scheduling: { schedules, scheduler, reports },
     alerting: { manager: alerts.manager, notifier: alerts.notifier, detection },
     logs,
-    recs: { service: recsService, retrain },
+    recs: { service: recsService, retrain, availability },
     trackerJs: trackerSource(),
     ready: () => {
       const checks = {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { actorOf } from '../auth/authenticate.js';
+import type { AvailabilityChange, ProductAvailability } from '../recs/availability.js';
 import type { RecsMiss, RecsService } from '../recs/recs-service.js';
 import type { RetrainScheduler } from '../recs/retrain-schedule.js';
 import { authenticate, clientOf } from './routes-auth.js';
@@ -18,6 +19,34 @@ import { knownSite, siteParam } from './site-param.js';
 export interface RecsDeps {
   service: RecsService;
   retrain: RetrainScheduler;
+  /** Products the store marked unavailable (out of stock, withdrawn); absent: the endpoints answer 404. */
+  availability?: ProductAvailability;
+}
+
+/** Most product ids one availability change may carry. */
+export const MAX_AVAILABILITY_IDS = 10_000;
+
+/** `{"unavailable": [ids], "available": [ids]}`, either or both. */
+function availabilityChange(body: unknown): AvailabilityChange {
+  const usage =
+    'send {"unavailable": ["product id", …], "available": ["product id", …]} (either or both; ids 1 to 256 characters)';
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, usage);
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).filter((k) => k !== 'unavailable' && k !== 'available');
+  if (unknown.length > 0) throw new HttpError(400, `unknown field "${unknown[0]}": ${usage}`);
+  const ids = (k: 'unavailable' | 'available'): string[] | undefined => {
+    const v = b[k];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.length >= 1 && x.length <= 256))
+      throw new HttpError(400, `"${k}" must be an array of product ids: ${usage}`);
+    return v as string[];
+  };
+  const change = { unavailable: ids('unavailable'), available: ids('available') };
+  const count = (change.unavailable?.length ?? 0) + (change.available?.length ?? 0);
+  if (count === 0) throw new HttpError(400, usage);
+  if (count > MAX_AVAILABILITY_IDS)
+    throw new HttpError(413, `at most ${MAX_AVAILABILITY_IDS} product ids per request: send several`);
+  return change;
 }
 
 const DEFAULT_N = 10;
@@ -48,7 +77,7 @@ function answer<T extends { ok: true }>(reply: FastifyReply, r: T | RecsMiss) {
 }
 
 export function registerRecsRoutes(app: FastifyInstance, deps: ServerDeps, recs: RecsDeps): void {
-  const { service, retrain } = recs;
+  const { service, retrain, availability } = recs;
   type SiteParams = { site: string };
   // Both path forms share one handler; `site` is either in the path or in the query.
   const siteOf = (params: Partial<SiteParams>, q: RecsQuery) =>
@@ -85,6 +114,32 @@ export function registerRecsRoutes(app: FastifyInstance, deps: ServerDeps, recs:
         return reply
           .header('cache-control', 'no-store')
           .send({ site, ...service.models(site), training: retrain.list(site) });
+      },
+    );
+
+    app.get<{ Params: Partial<SiteParams>; Querystring: RecsQuery }>(
+      `${prefix}/availability`,
+      async (req, reply) => {
+        authenticate(deps, req, { role: 'analyst' });
+        const site = siteOf(req.params, req.query);
+        if (!availability) throw new HttpError(404, 'product availability is not enabled in this server');
+        const unavailable = [...availability.unavailable(site)].sort();
+        return reply
+          .header('cache-control', 'no-store')
+          .send({ site, count: unavailable.length, unavailable });
+      },
+    );
+
+    // The store's stock feed: products in "unavailable" leave every recommendation list at once,
+    // products in "available" come back. Admins only (the site write key is public in pages).
+    app.post<{ Params: Partial<SiteParams>; Querystring: RecsQuery; Body: unknown }>(
+      `${prefix}/availability`,
+      async (req, reply) => {
+        authenticate(deps, req, { role: 'admin' });
+        const site = siteOf(req.params, req.query);
+        if (!availability) throw new HttpError(404, 'product availability is not enabled in this server');
+        const count = availability.apply(site, availabilityChange(req.body));
+        return reply.header('cache-control', 'no-store').send({ site, count });
       },
     );
 

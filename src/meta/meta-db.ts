@@ -41,6 +41,11 @@ const MIGRATIONS = [
      next_run_at INTEGER NOT NULL, last_run_at INTEGER, last_status TEXT, last_error TEXT,
      failures INTEGER NOT NULL DEFAULT 0);
    CREATE INDEX report_schedules_due ON report_schedules (next_run_at);`,
+  // Products a store marked unavailable (out of stock, withdrawn): recommendations leave them out
+  // (src/recs/availability.ts).
+  `CREATE TABLE unavailable_products (
+     site_id TEXT NOT NULL, product_id TEXT NOT NULL, since INTEGER NOT NULL,
+     PRIMARY KEY (site_id, product_id)) WITHOUT ROWID;`,
 ];
 
 /**

@@ -160,6 +160,18 @@ describe('recommender', () => {
     assert.ok(recs.every((x) => x.reason.kind === 'popular'));
   });
 
+  it('leaves out products marked unavailable, in every kind of list, until they are available again', () => {
+    const r2 = new ModelRecommender(model('v'));
+    assert.equal(r2.setUnavailable(['P0', 'not-in-the-model']), 1, 'one of the two is in the model');
+    const ids = (xs: { productId: string }[] | null) => (xs ?? []).map((x) => x.productId);
+    assert.ok(!ids(r2.forUser('alice', 4)).includes('P0'), 'personal list');
+    assert.ok(!ids(r2.forUser('mallory', 4)).includes('P0'), 'popular list of an unknown user');
+    assert.ok(!ids(r2.similarItems('P3', 4)).includes('P0'), 'similar items');
+    assert.ok(ids(r2.similarItems('P0', 4)).length > 0, 'an unavailable product still has similar items');
+    r2.setUnavailable([]);
+    assert.equal(r2.forUser('alice', 4)[0].productId, 'P0');
+  });
+
   it('answers similar items with co-occurrence first, then item-factor neighbours', () => {
     const sim = r.similarItems('P0', 3) ?? [];
     assert.equal(sim[0].productId, 'P3');

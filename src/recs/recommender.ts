@@ -161,6 +161,9 @@ export class ModelRecommender implements Recommender {
   private readonly norms: Float32Array;
   /** Reused per request (JavaScript runs one request at a time). */
   private readonly scores: Float32Array;
+  /** 1 for items the store marked unavailable (setUnavailable): never recommended. */
+  private readonly unavailable: Uint8Array;
+  private readonly isUnavailable: Skip = (i) => this.unavailable[i] === 1;
 
   constructor(readonly model: ModelData) {
     this.info = model.info;
@@ -172,6 +175,7 @@ export class ModelRecommender implements Recommender {
     this.items = new Map(model.itemIds.map((id, i) => [id, i]));
     this.popular = popularIndex(model);
     this.scores = new Float32Array(model.itemIds.length);
+    this.unavailable = new Uint8Array(model.itemIds.length);
     const f = model.info.factors;
     this.norms = new Float32Array(model.itemIds.length);
     for (let i = 0; i < this.norms.length; i++) {
@@ -185,10 +189,24 @@ export class ModelRecommender implements Recommender {
     return this.users.has(userId);
   }
 
+  setUnavailable(productIds: Iterable<string>): number {
+    this.unavailable.fill(0);
+    let known = 0;
+    for (const id of productIds) {
+      const i = this.items.get(id);
+      if (i !== undefined) {
+        this.unavailable[i] = 1;
+        known++;
+      }
+    }
+    return known;
+  }
+
   forUser(userId: string, n: number): Recommendation[] {
     const u = this.users.get(userId);
-    if (u === undefined) return this.popularList(popularTop(this.popular, n));
-    const skip = boughtBy(this.model, u);
+    if (u === undefined) return this.popularList(popularTop(this.popular, n, this.isUnavailable));
+    const bought = boughtBy(this.model, u);
+    const skip: Skip = (i) => this.unavailable[i] === 1 || bought(i);
     const r = alsTop(this.model, u, n, skip, this.scores);
     const history = historyTop(this.model, u, 20, () => false);
     return r.indices.map((i, k) => {
@@ -212,6 +230,7 @@ export class ModelRecommender implements Recommender {
     const taken = new Set<number>([i]);
     for (let q = nb.indptr[i]; q < nb.indptr[i + 1] && out.length < n; q++) {
       const j = nb.indices[q];
+      if (this.unavailable[j] === 1) continue;
       taken.add(j);
       const v = nb.viewed[q];
       const b = nb.bought[q];
@@ -244,7 +263,7 @@ export class ModelRecommender implements Recommender {
             for (let a = 0; a < f; a++) s += Y[j * f + a] * Y[yo + a];
             return this.norms[j] > 0 ? s / (ni * this.norms[j]) : Number.NaN;
           },
-          (j) => taken.has(j),
+          (j) => taken.has(j) || this.unavailable[j] === 1,
         );
         r.indices.forEach((j, k) => {
           taken.add(j);
@@ -261,7 +280,7 @@ export class ModelRecommender implements Recommender {
     if (out.length < n) {
       const c = m.items.categoryCode[i];
       const list = (c && this.popular.byCategory.get(c)) || this.popular.overall;
-      for (const j of firstN(list, n - out.length, () => false, taken)) {
+      for (const j of firstN(list, n - out.length, this.isUnavailable, taken)) {
         out.push(this.rec(j, m.popularity[j], { kind: 'popular', text: c ? `popular in ${c}` : 'popular' }));
       }
     }

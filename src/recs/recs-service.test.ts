@@ -47,6 +47,7 @@ function model(version: string, bought: string[] = [], to?: string): Recommender
         .slice(0, n),
     similarItems: (product, n) => (product.startsWith(version) ? [rec(1), rec(2)].slice(0, n) : null),
     knowsUser: (user) => user === 'alice',
+    setUnavailable: () => 0,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { OrderStore } from '../orders/order-store.js';
+import type { ProductAvailability } from './availability.js';
 import type { ModelInfo, Recommendation, Recommender } from './types.js';
 
 /**
@@ -55,6 +56,8 @@ export interface RecsServiceOptions {
   sites: () => string[];
   /** Fresher purchases than the model's training range are left out of a user's list. */
   orders?: Pick<OrderStore, 'customer'>;
+  /** Products the store marked unavailable are left out of every list. */
+  availability?: Pick<ProductAvailability, 'unavailable' | 'version'>;
   /** How often to look for a new model version (default 5 s; 0 = only on refresh()). */
   pollMs?: number;
   onLoad?: (info: ModelInfo, ms: number) => void;
@@ -65,6 +68,8 @@ interface Served {
   model: Recommender;
   /** `info.to` as epoch ms: purchases at or after it are newer than the model. */
   trainedUntil: number;
+  /** The availability version applied to the model (-1: none yet). */
+  availability: number;
 }
 
 /** Events up to here are in the model: its range's end, or (open range) when training started. */
@@ -126,7 +131,7 @@ export class RecsService {
       .load(siteId, version)
       .then((model) => {
         // The one point where serving changes model: everything above ran on the side.
-        this.served.set(siteId, { model, trainedUntil: trainedUntil(model.info) });
+        this.served.set(siteId, { model, trainedUntil: trainedUntil(model.info), availability: -1 });
         this.opts.onLoad?.(model.info, performance.now() - started);
       })
       .catch((err: Error) => this.opts.onError?.(err, siteId, version))
@@ -151,8 +156,22 @@ export class RecsService {
     };
   }
 
-  forUser(siteId: string, userId: string, n: number): UserRecs | RecsMiss {
+  /** The served model of a site with the store's current unavailable products applied. */
+  private servedFor(siteId: string): Served | undefined {
     const served = this.served.get(siteId);
+    const a = this.opts.availability;
+    if (served && a) {
+      const v = a.version(siteId);
+      if (served.availability !== v) {
+        served.model.setUnavailable(a.unavailable(siteId));
+        served.availability = v;
+      }
+    }
+    return served;
+  }
+
+  forUser(siteId: string, userId: string, n: number): UserRecs | RecsMiss {
+    const served = this.servedFor(siteId);
     if (!served) return this.noModel(siteId);
     const { model, trainedUntil } = served;
     const fresh = this.purchasedSince(siteId, userId, trainedUntil);
@@ -170,7 +189,7 @@ export class RecsService {
   }
 
   similarItems(siteId: string, productId: string, n: number): SimilarItems | RecsMiss {
-    const served = this.served.get(siteId);
+    const served = this.servedFor(siteId);
     if (!served) return this.noModel(siteId);
     const items = served.model.similarItems(productId, n);
     if (items === null)

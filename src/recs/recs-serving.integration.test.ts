@@ -190,6 +190,44 @@ describe('recommendations API', () => {
       fresh.body.recommendations.slice(0, 9).map((r) => r.productId),
       known.body.recommendations.slice(1, 10).map((r) => r.productId),
     );
+
+    // The store's stock feed marks products unavailable: they leave the lists at once, and return.
+    const setAvailability = (body: unknown, key: string | null = server.apiKey) =>
+      fetch(`${server.url}/api/v1/recommendations/availability`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        body: JSON.stringify(body),
+      });
+    const offUser = fresh.body.recommendations[0].productId;
+    const offSimilar = similar.body.items.map((r) => r.productId).find((p) => p !== offUser) ?? '';
+    assert.equal((await setAvailability({ unavailable: [offUser] }, null)).status, 401);
+    assert.equal(
+      (await setAvailability({ unavailable: [offUser] }, readKey)).status,
+      403,
+      'read keys cannot',
+    );
+    const malformed = await setAvailability({ unavailable: offUser });
+    assert.equal(malformed.status, 400);
+    assert.match(((await malformed.json()) as { error: string }).error, /must be an array of product ids/);
+    const marked = await setAvailability({ unavailable: [offUser, offSimilar] });
+    assert.equal(marked.status, 200);
+    assert.equal(((await marked.json()) as { count: number }).count, 2);
+    const withoutUser = await get<UserBody>(`/api/v1/recommendations/users/${user}?n=10`);
+    assert.equal(withoutUser.body.recommendations.length, 10);
+    assert.ok(!withoutUser.body.recommendations.some((r) => r.productId === offUser));
+    const withoutSimilar = await get<SimilarBody>(`/api/v1/recommendations/items/${product}/similar?n=5`);
+    assert.equal(withoutSimilar.body.items.length, 5);
+    assert.ok(!withoutSimilar.body.items.some((r) => r.productId === offSimilar));
+    const listed = await get<{ unavailable: string[] }>('/api/v1/recommendations/availability');
+    assert.deepEqual(listed.body.unavailable, [offUser, offSimilar].sort());
+    const back = await setAvailability({ available: [offUser, offSimilar] });
+    assert.equal(((await back.json()) as { count: number }).count, 0);
+    assert.deepEqual(
+      (await get<UserBody>(`/api/v1/recommendations/users/${user}?n=10`)).body.recommendations.map(
+        (r) => r.productId,
+      ),
+      fresh.body.recommendations.map((r) => r.productId),
+    );
   });
 
   it('retrains through the API (admins only), keeping the previous model', { timeout: 240_000 }, async () => {

@@ -51,4 +51,6 @@ export interface Recommender {
   similarItems(productId: string, n: number): Recommendation[] | null;
   /** Whether the model knows this user (has interactions in the training range). */
   knowsUser(userId: string): boolean;
+  /** Products no list may contain from now on (replaces the previous set). Returns how many the model knows. */
+  setUnavailable(productIds: Iterable<string>): number;
 }
