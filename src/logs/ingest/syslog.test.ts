@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import { syslogRecord } from './syslog.js';
+import { freePort } from '../../testing/nats.js';
+import { eventually } from '../../testing/server-process.js';
+import { startSyslog, syslogRecord } from './syslog.js';
 import { SyslogFramer } from './syslog-framing.js';
 import { parseSyslog } from './syslog-message.js';
 
@@ -163,5 +166,41 @@ describe('TCP framing', () => {
     assert.equal(out[1].text.length, 500);
     assert.equal(out[1].truncatedFrom, big.length);
     assert.equal(out[2].text, '<13>a: after');
+  });
+});
+
+describe('syslog listener shutdown', () => {
+  it('stops within its deadline when the stream keeps failing, and says how many messages it gave up', async () => {
+    const errors: string[] = [];
+    let attempts = 0;
+    const tcpPort = await freePort();
+    const listener = await startSyslog({
+      host: '127.0.0.1',
+      udpPort: 0,
+      tcpPort,
+      siteId: 'default',
+      source: 'syslog',
+      allowNetworks: ['127.0.0.1/32'],
+      maxMessageBytes: 8192,
+      enrich: { anonymizeIp: false, pathPatterns: [] },
+      append: async () => {
+        attempts++;
+        throw new Error('stream closed');
+      },
+      onError: (e) => errors.push(e.message),
+      stopTimeoutMs: 300,
+    });
+    const socket = connect(tcpPort, '127.0.0.1');
+    socket.end('<13>Dec  6 10:00:00 web1 app: one\n<13>Dec  6 10:00:01 web1 app: two\n');
+    await eventually(async () => attempts >= 2, 5000, 20);
+    const started = performance.now();
+    await listener.stop();
+    assert.ok(performance.now() - started < 3000, 'stop() did not wait for the failing stream forever');
+    assert.ok(
+      errors.some((e) =>
+        /^2 syslog messages were not written before shutdown: the stream kept failing/.test(e),
+      ),
+      errors.join('\n'),
+    );
   });
 });

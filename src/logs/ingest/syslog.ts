@@ -29,6 +29,8 @@ export interface SyslogOptions {
   registry?: Registry;
   onError?: (err: Error) => void;
   onRefused?: (transport: 'udp' | 'tcp', address: string) => void;
+  /** How long stop() waits for a failing stream before giving up the messages it holds (default 10 s). */
+  stopTimeoutMs?: number;
 }
 
 export interface SyslogListener {
@@ -108,6 +110,9 @@ class Batcher {
   private running: Promise<void> | null = null;
   /** Records taken but not yet durable. */
   private inflight = 0;
+  /** Set at shutdown when the stream kept failing: the retry loop stops. */
+  private abandoned = false;
+  private wake: (() => void) | null = null;
 
   constructor(
     private readonly append: (r: LogRecord[]) => Promise<unknown>,
@@ -117,6 +122,14 @@ class Batcher {
 
   get backlog(): number {
     return this.pending.length + this.inflight;
+  }
+
+  /** Shutdown with the stream still failing: stop retrying, and say how many records are given up. */
+  abandon(): number {
+    const lost = this.backlog;
+    this.abandoned = true;
+    this.wake?.();
+    return lost;
   }
 
   add(transport: string, record: LogRecord): void {
@@ -140,14 +153,27 @@ class Batcher {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, 20_000);
       this.inflight = batch.length;
-      // Syslog has no acknowledgement: an outage of the stream must not lose the batch, so retry.
+      // Syslog has no acknowledgement: an outage of the stream must not lose the batch, so retry
+      // (until shutdown gives up: abandon()).
       for (let attempt = 0; ; attempt++) {
         try {
           await this.append(batch.map((b) => b.record));
           break;
         } catch (err) {
           this.onError(err as Error);
-          await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+          if (this.abandoned) {
+            this.pending = [];
+            this.inflight = 0;
+            return;
+          }
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, Math.min(5000, 100 * 2 ** attempt));
+            this.wake = () => {
+              clearTimeout(t);
+              r();
+            };
+          });
+          this.wake = null;
         }
       }
       this.inflight = 0;
@@ -313,7 +339,25 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListener> {
       await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 2000))]);
       for (const s of sockets) s.destroy();
       await serverClosed;
-      await batcher.flush();
+      // What was taken is written, unless the stream keeps failing: then shutdown does not hang.
+      const flushed = batcher.flush();
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([
+        flushed.then(() => false),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(true), o.stopTimeoutMs ?? 10_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (late) {
+        const lost = batcher.abandon();
+        await flushed;
+        onError(
+          new Error(
+            `${lost} syslog message${lost === 1 ? ' was' : 's were'} not written before shutdown: the stream kept failing (errors above)`,
+          ),
+        );
+      }
     },
   };
 }
