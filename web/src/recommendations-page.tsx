@@ -253,7 +253,7 @@ function ModelCard(props: {
                 ? (last.progress.at(-1) ?? 'starting…')
                 : last.state === 'failed'
                   ? `last training failed: ${last.error}`
-                  : `last training finished ${fmtDate(last.finishedAt ?? last.startedAt)}`}
+                  : `last training finished ${fmtDate(last.finishedAt ?? last.startedAt)}${last.progress.length ? ` — ${last.progress.at(-1)}` : ''}`}
             </span>
           )}
         </div>
