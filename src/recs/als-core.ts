@@ -166,7 +166,14 @@ export class AlsWorkspace {
         `training needs ${(layout.bytes / 2 ** 30).toFixed(1)} GiB of matrices and factors, over the 4 GiB one run can address: train on a shorter time range (--from/--to) or with fewer factors`,
       );
     const pages = Math.max(1, Math.ceil(layout.bytes / PAGE));
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    let memory: WebAssembly.Memory;
+    try {
+      memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    } catch (err) {
+      throw new Error(
+        `could not reserve ${(layout.bytes / 2 ** 30).toFixed(1)} GiB for training (${(err as Error).message}): free memory, or train on a shorter time range (--from/--to) or with fewer factors`,
+      );
+    }
     const w = new AlsWorkspace(memory, layout, params);
     for (const [view, src] of [
       [w.users, m],
