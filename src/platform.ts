@@ -288,8 +288,13 @@ export async function startPlatform(config: Config): Promise<Platform> {
       append: (records) => logs.append(records),
       registry: metrics.registry,
       onError: (err) => app.log.warn({ err: err.message }, 'syslog'),
-      onRefused: (transport, address) =>
-        app.log.warn({ transport, address }, 'syslog peer refused (not in logs.syslog.allowNetworks)'),
+      onRefused: (transport, address, reason) =>
+        app.log.warn(
+          { transport, address },
+          reason === 'network'
+            ? 'syslog peer refused (not in logs.syslog.allowNetworks)'
+            : `syslog connection refused: ${sl.maxConnections} open already (logs.syslog.maxConnections)`,
+        ),
     });
     app.log.info({ host: sl.host, udp: syslog.udpPort, tcp: syslog.tcpPort }, 'syslog listening');
   }

@@ -291,6 +291,12 @@ export const ConfigSchema = T.Object(
               default: 65_536,
               description: 'longer syslog frames are cut to this and flagged (parse_error "truncated")',
             }),
+            maxConnections: T.Integer({
+              minimum: 1,
+              default: 256,
+              description:
+                'open syslog TCP connections at most; further ones are closed at once and counted (storepulse_syslog_refused_total{reason="connections"})',
+            }),
           },
           { additionalProperties: false, default: {} },
         ),

@@ -161,8 +161,8 @@ describe('syslog listeners', () => {
     await eventually(async () => (await total('quokkaallowed')) === 1);
     assert.equal(await total('quokkarefused'), 0);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    assert.match(metrics, /storepulse_syslog_refused_total\{transport="udp"\} 1\n/);
-    assert.match(metrics, /storepulse_syslog_refused_total\{transport="tcp"\} 1\n/);
+    assert.match(metrics, /storepulse_syslog_refused_total\{transport="udp",reason="network"\} 1\n/);
+    assert.match(metrics, /storepulse_syslog_refused_total\{transport="tcp",reason="network"\} 1\n/);
     assert.match(metrics, /storepulse_syslog_messages_total\{transport="tcp",result="unparsed"\} 2\n/);
   });
 

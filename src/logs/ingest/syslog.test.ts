@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
 import { freePort } from '../../testing/nats.js';
 import { eventually } from '../../testing/server-process.js';
 import { startSyslog, syslogRecord } from './syslog.js';
@@ -202,5 +204,50 @@ describe('syslog listener shutdown', () => {
       ),
       errors.join('\n'),
     );
+  });
+});
+
+describe('syslog TCP connection limit', () => {
+  it('closes connections beyond maxConnections at once, counts them, and keeps serving the open ones', async () => {
+    const appended: string[] = [];
+    const refused: string[] = [];
+    const registry = new Registry();
+    const tcpPort = await freePort();
+    const listener = await startSyslog({
+      host: '127.0.0.1',
+      udpPort: 0,
+      tcpPort,
+      siteId: 'default',
+      source: 'syslog',
+      allowNetworks: ['127.0.0.1/32'],
+      maxMessageBytes: 8192,
+      enrich: { anonymizeIp: false, pathPatterns: [] },
+      append: async (records) => {
+        appended.push(...records.map((r) => r.message ?? ''));
+      },
+      onRefused: (_t, _a, reason) => refused.push(reason),
+      registry,
+      maxConnections: 2,
+    });
+    const open = async () => {
+      const s = connect(tcpPort, '127.0.0.1');
+      await once(s, 'connect');
+      return s;
+    };
+    const a = await open();
+    const b = await open();
+    // Connections are accepted in order, so the server has taken a and b before c.
+    const c = await open();
+    await once(c, 'close'); // the third is closed by the server
+    assert.deepEqual(refused, ['connections']);
+    a.end('<13>Dec  6 10:00:00 web1 app: from a\n');
+    b.end('<13>Dec  6 10:00:00 web1 app: from b\n');
+    await eventually(async () => appended.length === 2, 5000, 20);
+    assert.deepEqual(appended.sort(), ['from a', 'from b']);
+    assert.match(
+      await registry.metrics(),
+      /storepulse_syslog_refused_total\{transport="tcp",reason="connections"\} 1\n/,
+    );
+    await listener.stop();
   });
 });

@@ -28,7 +28,9 @@ export interface SyslogOptions {
   append: (records: LogRecord[]) => Promise<unknown>;
   registry?: Registry;
   onError?: (err: Error) => void;
-  onRefused?: (transport: 'udp' | 'tcp', address: string) => void;
+  onRefused?: (transport: 'udp' | 'tcp', address: string, reason: 'network' | 'connections') => void;
+  /** Open TCP connections at most; further ones are closed at once (default 256). */
+  maxConnections?: number;
   /** How long stop() waits for a failing stream before giving up the messages it holds (default 10 s). */
   stopTimeoutMs?: number;
 }
@@ -201,8 +203,8 @@ function counters(registry: Registry | undefined) {
     }),
     refused: new Counter({
       name: 'storepulse_syslog_refused_total',
-      help: 'Syslog datagrams and connections refused because the peer is outside logs.syslog.allowNetworks',
-      labelNames: ['transport'],
+      help: 'Syslog datagrams and connections refused (reason: network = the peer is outside logs.syslog.allowNetworks, connections = logs.syslog.maxConnections reached)',
+      labelNames: ['transport', 'reason'],
       registers,
     }),
     truncated: new Counter({
@@ -221,13 +223,18 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListener> {
   const batcher = new Batcher(o.append, metrics.received, onError);
   // A refused peer is reported once a minute, not once per datagram.
   const reported = new Map<string, number>();
-  const refuse = (transport: 'udp' | 'tcp', address: string) => {
-    metrics.refused.inc({ transport });
+  const refuse = (
+    transport: 'udp' | 'tcp',
+    address: string,
+    reason: 'network' | 'connections' = 'network',
+  ) => {
+    metrics.refused.inc({ transport, reason });
     const now = Date.now();
-    if ((reported.get(address) ?? 0) > now - 60_000) return;
+    const key = `${reason}\0${address}`;
+    if ((reported.get(key) ?? 0) > now - 60_000) return;
     if (reported.size > 10_000) reported.clear();
-    reported.set(address, now);
-    o.onRefused?.(transport, address);
+    reported.set(key, now);
+    o.onRefused?.(transport, address, reason);
   };
   const ctx = () => ({ siteId: o.siteId, source: o.source, receivedAt: Date.now() });
   const take = (transport: 'udp' | 'tcp', frame: Frame) => {
@@ -281,6 +288,11 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListener> {
       const peer = socket.remoteAddress ?? '';
       if (!allowed(allow, peer)) {
         refuse('tcp', peer);
+        socket.destroy();
+        return;
+      }
+      if (sockets.size >= (o.maxConnections ?? 256)) {
+        refuse('tcp', peer, 'connections');
         socket.destroy();
         return;
       }
