@@ -106,6 +106,13 @@ export function prepare(db: Database.Database) {
     recent: db.prepare(
       'SELECT * FROM activity WHERE site = ? AND customer = ? ORDER BY time DESC, event_id DESC LIMIT ?',
     ),
+    // The primary key's (site, customer, time) prefix: reads only the activity at or after `since`.
+    boughtSince: db
+      .prepare(
+        `SELECT DISTINCT product_id FROM activity
+         WHERE site = ? AND customer = ? AND time >= ? AND type = 'purchase' AND product_id IS NOT NULL`,
+      )
+      .pluck(),
   };
 }
 

@@ -309,6 +309,11 @@ export class OrderStore {
   }
 
   /** First and last seen, order totals and recent activity; null if the customer was never seen. */
+  /** Products the customer's kept activity shows bought at or after `since` (ms). */
+  productsBoughtSince(site: string, customer: string, since: number): string[] {
+    return this.s.boughtSince.all(site, customer, since) as string[];
+  }
+
   customer(site: string, customer: string, activityLimit = this.activityCap): CustomerSummary | null {
     const c = this.s.customer.get(site, customer) as
       | {

@@ -24,7 +24,7 @@ export interface SolveParams {
   cgSteps: number;
 }
 
-interface Kernel {
+export interface Kernel {
   solve_rows(
     indptr: number,
     indices: number,
@@ -41,6 +41,7 @@ interface Kernel {
     scratch: number,
   ): void;
   gram(F: number, start: number, end: number, n: number, G: number): void;
+  scores(Y: number, x: number, out: number, rows: number, n: number): void;
   loss_observed(
     indptr: number,
     indices: number,
@@ -55,7 +56,7 @@ interface Kernel {
 }
 
 let compiled: WebAssembly.Module | undefined;
-function kernelModule(): WebAssembly.Module {
+export function kernelModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(Buffer.from(ALS_KERNEL_WASM, 'base64'));
   return compiled;
 }
@@ -65,7 +66,7 @@ export function paddedFactors(f: number): number {
   return Math.ceil(f / 8) * 8;
 }
 
-const PAGE = 65536;
+export const PAGE = 65536;
 /** wasm32 addresses 4 GiB. */
 const MAX_BYTES = 65536 * PAGE;
 /** Rows per Gram block: summed in float32 by the kernel, then added into float64. */

@@ -35,16 +35,14 @@
       (br_if $next (i32.lt_u (local.get $a) (local.get $end))))
     (call $hsum (f32x4.add (local.get $s0) (local.get $s1))))
 
-  ;; out[a] = sign · (G[a] · v + λ v[a]) for every row a of the n × n matrix G: (G + λI) v.
-  ;; Four rows at a time share each load of v; their four sums come out as one vector.
-  (func $matvec (param $G i32) (param $v i32) (param $out i32) (param $n i32)
-                (param $lambda f32) (param $sign f32)
-    (local $bytes i32) (local $row i32) (local $b i32) (local $vb v128) (local $end i32) (local $own i32)
+;; out[r] = A[r] · v for the rows × n matrix A (rows a multiple of 4): four rows at a time share
+  ;; each load of v, and their four sums come out as one vector.
+  (func $gemv (param $A i32) (param $v i32) (param $out i32) (param $rows i32) (param $n i32)
+    (local $bytes i32) (local $row i32) (local $b i32) (local $vb v128) (local $end i32)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $t0 v128) (local $t1 v128)
     (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $end (i32.add (local.get $out) (local.get $bytes)))
-    (local.set $row (local.get $G))
-    (local.set $own (local.get $v))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $rows) (i32.const 2))))
+    (local.set $row (local.get $A))
     (loop $rows
       (local.set $s0 (v128.const i64x2 0 0))
       (local.set $s1 (v128.const i64x2 0 0))
@@ -71,17 +69,31 @@
         (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $s2) (local.get $s3))
         (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $s2) (local.get $s3))))
       ;; t0 = [a0+a2, b0+b2, a1+a3, b1+b3], t1 likewise for rows 2 and 3.
-      (local.set $t0 (f32x4.add
+      (v128.store (local.get $out) (f32x4.add
         (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1))
         (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1))))
-      (v128.store (local.get $out)
-        (f32x4.mul (f32x4.splat (local.get $sign))
-          (f32x4.add (local.get $t0)
-            (f32x4.mul (f32x4.splat (local.get $lambda)) (v128.load (local.get $own))))))
-      (local.set $own (i32.add (local.get $own) (i32.const 16)))
       (local.set $out (i32.add (local.get $out) (i32.const 16)))
       (local.set $row (i32.add (local.get $row) (i32.shl (local.get $bytes) (i32.const 2))))
       (br_if $rows (i32.lt_u (local.get $out) (local.get $end)))))
+
+  ;; Item scores for serving: out[i] = Y[i] · x over `rows` item rows (a multiple of 4).
+  (func (export "scores") (param $Y i32) (param $x i32) (param $out i32) (param $rows i32) (param $n i32)
+    (call $gemv (local.get $Y) (local.get $x) (local.get $out) (local.get $rows) (local.get $n)))
+
+  ;; out = sign · (G + λI) v for the n × n matrix G.
+  (func $matvec (param $G i32) (param $v i32) (param $out i32) (param $n i32)
+                (param $lambda f32) (param $sign f32)
+    (local $end i32) (local $lv v128) (local $sv v128)
+    (call $gemv (local.get $G) (local.get $v) (local.get $out) (local.get $n) (local.get $n))
+    (local.set $lv (f32x4.splat (local.get $lambda)))
+    (local.set $sv (f32x4.splat (local.get $sign)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (loop $next
+      (v128.store (local.get $out) (f32x4.mul (local.get $sv) (f32x4.add (v128.load (local.get $out))
+        (f32x4.mul (local.get $lv) (v128.load (local.get $v))))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (br_if $next (i32.lt_u (local.get $out) (local.get $end)))))
 
   ;; The sparse part of A·v, for one row's observed entries k0 … k1:
   ;;   first = 1: out += Σ (c − (c−1) y·v) y   (b − (A − (G+λI)) v, the residual's sparse part)

@@ -1,4 +1,5 @@
 import { eachChunk, openLakeEvents } from './interactions.js';
+import { ItemScorer } from './item-scorer.js';
 import { MetricSums, type UserMetrics } from './metrics.js';
 import type { ModelData } from './model-store.js';
 import {
@@ -95,7 +96,7 @@ export async function evaluate(o: EvalOptions, onStage?: (s: string) => void): P
     const items = new Map(model.itemIds.map((id, i) => [id, i]));
     const pop = popularIndex(model);
     const scratch = new Float32Array(model.itemIds.length);
-    const alsScores = new Float32Array(model.itemIds.length);
+    const alsScorer = new ItemScorer(model.Y, model.itemIds.length, model.info.factors);
     const k = o.k;
     const sums = {
       all: new Map(METHODS.map((m) => [m, new MetricSums()])),
@@ -144,7 +145,7 @@ export async function evaluate(o: EvalOptions, onStage?: (s: string) => void): P
             continue;
           }
           const lists: Record<Method, number[]> = {
-            als: alsTop(model, u, k, skip, alsScores).indices,
+            als: alsTop(model, u, k, skip, alsScorer).indices,
             cooccurrence: fill(cooccurrenceTop(model, u, k, skip, scratch), skip),
             popularity: popularTop(pop, k, skip),
             'category popularity': categoryTop(model, pop, u, k, skip),

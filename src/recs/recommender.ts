@@ -1,3 +1,4 @@
+import { ItemScorer } from './item-scorer.js';
 import type { ModelData } from './model-store.js';
 import { topN } from './rank.js';
 import type { Recommendation, Recommender, RecReason } from './types.js';
@@ -56,37 +57,17 @@ export function popularTop(p: PopularIndex, n: number, skip: Skip = () => false)
   return firstN(p.overall, n, skip);
 }
 
-/** ALS: the items with the highest x_u · y_i (scored in one tight pass into `scores`, then selected). */
+/** ALS: the items with the highest x_u · y_i (all scored at once by the SIMD kernel, then selected). */
 export function alsTop(
   m: ModelData,
   u: number,
   n: number,
   skip: Skip,
-  scores: Float32Array = new Float32Array(m.itemIds.length),
+  scorer: ItemScorer,
 ): { indices: number[]; scores: number[] } {
   const f = m.info.factors;
-  const { X, Y } = m;
-  const items = m.itemIds.length;
-  // The user's factors in a local Float64Array and four running sums: about twice as fast as
-  // the plain loop (measured: 0.14 vs 0.29 ms for 2,003 items × 64 factors).
-  const x = Float64Array.from(X.subarray(u * f, u * f + f));
-  const f4 = f - (f % 4);
-  for (let i = 0, yo = 0; i < items; i++, yo += f) {
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let a = 0;
-    for (; a < f4; a += 4) {
-      s0 += Y[yo + a] * x[a];
-      s1 += Y[yo + a + 1] * x[a + 1];
-      s2 += Y[yo + a + 2] * x[a + 2];
-      s3 += Y[yo + a + 3] * x[a + 3];
-    }
-    for (; a < f; a++) s0 += Y[yo + a] * x[a];
-    scores[i] = s0 + s1 + s2 + s3;
-  }
-  return topN(n, items, (i) => scores[i], skip);
+  const scores = scorer.score(m.X.subarray(u * f, u * f + f));
+  return topN(n, m.itemIds.length, (i) => scores[i], skip);
 }
 
 /** Item-to-item: the user's history items vote for their co-occurrence neighbours. */
@@ -159,8 +140,8 @@ export class ModelRecommender implements Recommender {
   private readonly popular: PopularIndex;
   /** |y_i|, for cosine neighbours of item factors. */
   private readonly norms: Float32Array;
-  /** Reused per request (JavaScript runs one request at a time). */
-  private readonly scores: Float32Array;
+  /** Scores every item for a user (its output is reused per request: JavaScript runs one at a time). */
+  private readonly scorer: ItemScorer;
   /** 1 for items the store marked unavailable (setUnavailable): never recommended. */
   private readonly unavailable: Uint8Array;
   private readonly isUnavailable: Skip = (i) => this.unavailable[i] === 1;
@@ -174,7 +155,7 @@ export class ModelRecommender implements Recommender {
     }
     this.items = new Map(model.itemIds.map((id, i) => [id, i]));
     this.popular = popularIndex(model);
-    this.scores = new Float32Array(model.itemIds.length);
+    this.scorer = new ItemScorer(model.Y, model.itemIds.length, model.info.factors);
     this.unavailable = new Uint8Array(model.itemIds.length);
     const f = model.info.factors;
     this.norms = new Float32Array(model.itemIds.length);
@@ -207,7 +188,7 @@ export class ModelRecommender implements Recommender {
     if (u === undefined) return this.popularList(popularTop(this.popular, n, this.isUnavailable));
     const bought = boughtBy(this.model, u);
     const skip: Skip = (i) => this.unavailable[i] === 1 || bought(i);
-    const r = alsTop(this.model, u, n, skip, this.scores);
+    const r = alsTop(this.model, u, n, skip, this.scorer);
     const history = historyTop(this.model, u, 20, () => false);
     return r.indices.map((i, k) => {
       const because = this.closest(i, history, 3);

@@ -55,7 +55,7 @@ export interface RecsServiceOptions {
   /** Site ids to serve (read on each poll, so new sites are picked up). */
   sites: () => string[];
   /** Fresher purchases than the model's training range are left out of a user's list. */
-  orders?: Pick<OrderStore, 'customer'>;
+  orders?: Pick<OrderStore, 'productsBoughtSince'>;
   /** Products the store marked unavailable are left out of every list. */
   availability?: Pick<ProductAvailability, 'unavailable' | 'version'>;
   /** How often to look for a new model version (default 5 s; 0 = only on refresh()). */
@@ -229,13 +229,7 @@ export class RecsService {
 
   /** Products the order history saw this customer buy at or after `since` (ms). */
   private purchasedSince(siteId: string, userId: string, since: number): Set<string> {
-    const bought = new Set<string>();
-    if (!this.opts.orders || !Number.isFinite(since)) return bought;
-    const summary = this.opts.orders.customer(siteId, userId);
-    for (const a of summary?.activity ?? []) {
-      if (a.time < since) break; // newest first
-      if (a.type === 'purchase' && a.productId) bought.add(a.productId);
-    }
-    return bought;
+    if (!this.opts.orders || !Number.isFinite(since)) return new Set();
+    return new Set(this.opts.orders.productsBoughtSince(siteId, userId, since));
   }
 }
