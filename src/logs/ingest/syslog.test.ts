@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { freePort } from '../../testing/nats.js';
 import { eventually } from '../../testing/server-process.js';
-import { startSyslog, syslogRecord } from './syslog.js';
+import { type SyslogOptions, startSyslog, syslogRecord } from './syslog.js';
 import { SyslogFramer } from './syslog-framing.js';
 import { parseSyslog } from './syslog-message.js';
 
@@ -171,20 +171,28 @@ describe('TCP framing', () => {
   });
 });
 
+/** A TCP-only listener on a free loopback port; `o` supplies append and whatever the test varies. */
+async function tcpListener(o: Pick<SyslogOptions, 'append'> & Partial<SyslogOptions>) {
+  const tcpPort = await freePort();
+  const listener = await startSyslog({
+    host: '127.0.0.1',
+    udpPort: 0,
+    tcpPort,
+    siteId: 'default',
+    source: 'syslog',
+    allowNetworks: ['127.0.0.1/32'],
+    maxMessageBytes: 8192,
+    enrich: { anonymizeIp: false, pathPatterns: [] },
+    ...o,
+  });
+  return { tcpPort, listener };
+}
+
 describe('syslog listener shutdown', () => {
   it('stops within its deadline when the stream keeps failing, and says how many messages it gave up', async () => {
     const errors: string[] = [];
     let attempts = 0;
-    const tcpPort = await freePort();
-    const listener = await startSyslog({
-      host: '127.0.0.1',
-      udpPort: 0,
-      tcpPort,
-      siteId: 'default',
-      source: 'syslog',
-      allowNetworks: ['127.0.0.1/32'],
-      maxMessageBytes: 8192,
-      enrich: { anonymizeIp: false, pathPatterns: [] },
+    const { tcpPort, listener } = await tcpListener({
       append: async () => {
         attempts++;
         throw new Error('stream closed');
@@ -212,16 +220,7 @@ describe('syslog TCP connection limit', () => {
     const appended: string[] = [];
     const refused: string[] = [];
     const registry = new Registry();
-    const tcpPort = await freePort();
-    const listener = await startSyslog({
-      host: '127.0.0.1',
-      udpPort: 0,
-      tcpPort,
-      siteId: 'default',
-      source: 'syslog',
-      allowNetworks: ['127.0.0.1/32'],
-      maxMessageBytes: 8192,
-      enrich: { anonymizeIp: false, pathPatterns: [] },
+    const { tcpPort, listener } = await tcpListener({
       append: async (records) => {
         appended.push(...records.map((r) => r.message ?? ''));
       },
