@@ -9,10 +9,10 @@ import { type Bench, type BenchOptions, fmt, median, rmrf, scratchDir, wrk } fro
  * better-sqlite3 inserts of the same 1000 event JSON texts, one transaction per batch, WAL +
  * synchronous=FULL (an fsync per batch), into a plain (rowid, value) table.
  */
-const CONNECTIONS = 8;
+export const CONNECTIONS = 8;
 const BATCH = 1000;
 
-function batchEvents(): string[] {
+export function batchEvents(): string[] {
   const types = ['view', 'view', 'view', 'view', 'cart', 'purchase'];
   return Array.from({ length: BATCH }, (_, i) =>
     JSON.stringify({

@@ -47,7 +47,11 @@ export function runCli(
  * first-run write key and admin API key from its output.
  */
 export async function startServer(
-  opts: { env?: NodeJS.ProcessEnv; dataDir?: string } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    dataDir?: string /** Node flags, e.g. --cpu-prof. */;
+    nodeArgs?: string[];
+  } = {},
 ): Promise<ServerProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'storepulse-test-'));
   let port = 0;
@@ -62,7 +66,19 @@ export async function startServer(
       out = '';
       child = spawn(
         process.execPath,
-        ['--import', 'tsx', CLI, '-d', dataDir, 'serve', '--port', String(port), '--host', '127.0.0.1'],
+        [
+          ...(opts.nodeArgs ?? []),
+          '--import',
+          'tsx',
+          CLI,
+          '-d',
+          dataDir,
+          'serve',
+          '--port',
+          String(port),
+          '--host',
+          '127.0.0.1',
+        ],
         {
           env: { ...process.env, STOREPULSE_SERVER__LOG_LEVEL: 'warn', ...opts.env },
           cwd: root,
