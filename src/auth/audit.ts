@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'api_key_created',
   'api_key_revoked',
   'recs_training_started',
+  'recs_availability_changed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

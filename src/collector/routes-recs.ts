@@ -135,10 +135,22 @@ export function registerRecsRoutes(app: FastifyInstance, deps: ServerDeps, recs:
     app.post<{ Params: Partial<SiteParams>; Querystring: RecsQuery; Body: unknown }>(
       `${prefix}/availability`,
       async (req, reply) => {
-        authenticate(deps, req, { role: 'admin' });
+        const who = authenticate(deps, req, { role: 'admin' });
         const site = siteOf(req.params, req.query);
         if (!availability) throw new HttpError(404, 'product availability is not enabled in this server');
-        const count = availability.apply(site, availabilityChange(req.body));
+        const change = availabilityChange(req.body);
+        const count = availability.apply(site, change);
+        deps.auth.audit.record({
+          action: 'recs_availability_changed',
+          actor: actorOf(who),
+          target: site,
+          detail: {
+            unavailable: change.unavailable?.length ?? 0,
+            available: change.available?.length ?? 0,
+            nowUnavailable: count,
+          },
+          ...clientOf(req),
+        });
         return reply.header('cache-control', 'no-store').send({ site, count });
       },
     );

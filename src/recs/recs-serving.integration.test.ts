@@ -220,6 +220,12 @@ describe('recommendations API', () => {
     assert.ok(!withoutSimilar.body.items.some((r) => r.productId === offSimilar));
     const listed = await get<{ unavailable: string[] }>('/api/v1/recommendations/availability');
     assert.deepEqual(listed.body.unavailable, [offUser, offSimilar].sort());
+    const audited = await get<{
+      entries: { action: string; target: string; detail: Record<string, number> }[];
+    }>('/api/v1/audit', server.apiKey);
+    const change = audited.body.entries.find((e) => e.action === 'recs_availability_changed');
+    assert.deepEqual(change?.detail, { unavailable: 2, available: 0, nowUnavailable: 2 });
+    assert.equal(change?.target, 'default');
     const back = await setAvailability({ available: [offUser, offSimilar] });
     assert.equal(((await back.json()) as { count: number }).count, 0);
     assert.deepEqual(
