@@ -52,6 +52,14 @@ const items = 6;
 const alpha = 2;
 const lambda = 0.1;
 
+/** Makes `side` the fixed side for the next solves, as trainAls does: its full Gram matrix, set in the kernel. */
+function fixGram(w: AlsWorkspace, side: 'users' | 'items'): Float64Array {
+  const G = w.gram(side, 0, side === 'users' ? users : items);
+  mirrorGram(G, w.layout.n);
+  w.setGram(G);
+  return G;
+}
+
 /** A workspace over the fixture with random item factors and YᵀY set, as trainAls has it before a user solve. */
 function fixture(f: number, cgSteps: number) {
   const m = csrFromTriples(users, items, triples);
@@ -59,9 +67,7 @@ function fixture(f: number, cgSteps: number) {
   const rnd = lcg(7);
   const Y = Float32Array.from({ length: items * f }, () => rnd() - 0.3);
   w.setFactors('items', Y);
-  const G = w.gram('items', 0, items);
-  mirrorGram(G, w.layout.n);
-  w.setGram(G);
+  const G = fixGram(w, 'items');
   return { m, w, Y, G };
 }
 
@@ -126,9 +132,7 @@ describe('ALS conjugate-gradient solver', () => {
     const rnd = lcg(11);
     const X = Float32Array.from({ length: users * f }, () => rnd() - 0.4);
     w.setFactors('users', X);
-    const G = w.gram('users', 0, users);
-    mirrorGram(G, w.layout.n);
-    w.setGram(G);
+    fixGram(w, 'users');
     w.solve('items', 0, items);
     w.solve('items', 0, items);
     const Y = w.factors('items');
